@@ -1,0 +1,95 @@
+"""The `fwkit` command: thin commands wired together; each lives in `fwkit/commands/<name>.py`.
+
+Errors a user can fix (`FwkitError`) print as one line and exit with their documented code;
+anything else prints one line too, and the traceback only with `--debug` (or `FWKIT_DEBUG=1`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from fwkit import __version__
+from fwkit.commands import cloud, doctor, image, run, swap, tokenize, verify
+from fwkit.errors import FwkitError
+
+
+def _debug() -> bool:
+    return os.environ.get("FWKIT_DEBUG", "") not in ("", "0")
+
+
+def print_error(message: str) -> None:
+    """One red line on stderr: the format of every error fwkit reports."""
+    from rich.console import Console
+
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {message}", markup=True)
+
+
+class FwkitGroup(TyperGroup):
+    """Turns `FwkitError` (and, without --debug, any crash) into one line and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FwkitError as err:
+            print_error(err.message)
+            raise typer.Exit(err.exit_code) from None
+        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
+            raise
+        except Exception as err:
+            if _debug():
+                raise
+            print_error(f"internal error: {type(err).__name__}: {err} (rerun with --debug for the traceback)")
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(
+    cls=FwkitGroup,
+    name="fwkit",
+    help="Tokenize web-scale text into GPT-2 shards without being OOM-killed.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"fwkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.", envvar="FWKIT_DEBUG")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Tokenize web-scale text into GPT-2 shards without being OOM-killed."""
+    if debug:
+        os.environ["FWKIT_DEBUG"] = "1"
+
+
+app.command("tokenize", no_args_is_help=True)(tokenize.tokenize)
+app.command("verify", no_args_is_help=True)(verify.verify)
+app.command("doctor")(doctor.doctor)
+app.command("run", no_args_is_help=True)(run.run)
+app.add_typer(image.app, name="image")
+app.add_typer(swap.app, name="swap")
+app.add_typer(cloud.app, name="cloud")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="fwkit")
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(0)

@@ -1,0 +1,1 @@
+"""The tokenizing flow: sources -> splitter -> worker pool -> shard writer -> manifest."""
