@@ -1,0 +1,96 @@
+"""`manifest.json`: what a run read, how, what it wrote, and (until complete) where to resume.
+
+The manifest is the only resume state. It is rewritten atomically at every checkpoint, after the
+open shard was fsynced, so it never points past what is on disk. `"complete": true` is written
+last, once every shard has its final name.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from fwkit import __version__
+from fwkit.atomic import write_json_atomic
+from fwkit.encoding import EOT, RANKS_SHA256, VOCAB_SIZE
+from fwkit.engine.items import Cursor
+from fwkit.engine.writer import WriterState
+from fwkit.errors import FwkitError
+
+MANIFEST = "manifest.json"
+
+
+def manifest_path(out_dir: Path) -> Path:
+    return out_dir / MANIFEST
+
+
+def load_manifest(out_dir: Path) -> dict[str, Any] | None:
+    """The manifest in `out_dir`, None when there is none; a damaged one is a clear error."""
+    path = manifest_path(out_dir)
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise FwkitError(f"{path}: unreadable manifest ({err}): rerun with --overwrite to start again") from None
+    if not isinstance(data, dict) or "complete" not in data:
+        raise FwkitError(f"{path}: not an fwkit manifest: choose another --out or rerun with --overwrite")
+    return data
+
+
+def new_manifest(settings: dict[str, Any], inputs: list[dict[str, Any]], source: dict[str, Any]) -> dict[str, Any]:
+    """The manifest of a run that has not written anything yet."""
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return {
+        "fwkit_version": __version__,
+        "format": settings["format"],
+        "tokenizer": {"name": "gpt2", "ranks_sha256": RANKS_SHA256, "vocab_size": VOCAB_SIZE},
+        "eot": EOT,
+        "dtype": "uint16",
+        "source": source,
+        "inputs": inputs,
+        "settings": settings,
+        "documents": 0,
+        "tokens": 0,
+        "input_bytes": 0,
+        "replaced_utf8": 0,
+        "skipped_null": 0,
+        "shards": [],
+        "complete": False,
+        "checkpoint": {"cursor": asdict(Cursor()), "writer": asdict(WriterState())},
+        "started_at": now,
+        "updated_at": now,
+    }
+
+
+def save_manifest(out_dir: Path, manifest: dict[str, Any]) -> None:
+    manifest["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    write_json_atomic(manifest_path(out_dir), manifest)
+
+
+def changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """What differs between a partial run and the one asked for now (inputs, settings, tokenizer)."""
+    changes = []
+    if old.get("tokenizer", {}).get("ranks_sha256") != RANKS_SHA256:
+        changes.append("the tokenizer")
+    for key, value in new["settings"].items():
+        if old.get("settings", {}).get(key) != value:
+            changes.append(f"--{key.replace('_', '-')} ({old.get('settings', {}).get(key)!r} -> {value!r})")
+    if old.get("source") != new["source"]:
+        changes.append("the dataset")
+    old_inputs = {i["path"]: i for i in old.get("inputs", [])}
+    if [i["path"] for i in old.get("inputs", [])] != [i["path"] for i in new["inputs"]]:
+        changes.append("the list of inputs")
+    else:
+        for item in new["inputs"]:
+            if old_inputs[item["path"]] != item:
+                changes.append(f"{item['path']} (size or mtime)")
+    return changes
+
+
+def checkpoint_of(manifest: dict[str, Any]) -> tuple[Cursor, WriterState]:
+    point = manifest["checkpoint"]
+    return Cursor(**point["cursor"]), WriterState(**point["writer"])

@@ -1,0 +1,135 @@
+"""A pool of worker processes that returns results in input order, with bounded work in flight.
+
+At most `max_in_flight` items are queued or being tokenized (back-pressure: the splitter reads
+ahead no further), and results that come back early wait in a buffer of the same bound, so memory
+does not depend on the input's size. Workers ignore SIGINT/SIGTERM: the main process decides how
+to stop, and kills them. A worker that dies (the OOM killer's SIGKILL) is reported, not waited on.
+Processes are started with "spawn", so this is safe on macOS and Windows and with threads.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import queue
+import signal
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Generic, TypeVar
+
+from fwkit.errors import EXIT_OOM, FwkitError
+
+Meta = TypeVar("Meta")
+POLL_SECONDS = 0.2  # how often a waiting main process checks workers, signals and progress
+
+
+class WorkerDied(FwkitError):
+    """A worker process ended without answering, most often killed by the OOM killer."""
+
+
+def _worker_main(fn: Callable[[Any], Any], tasks: Any, results: Any, parent: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    while True:
+        try:
+            task = tasks.get(timeout=1.0)
+        except queue.Empty:
+            if os.getppid() != parent:  # the main process is gone: do not linger as an orphan
+                return
+            continue
+        if task is None:
+            return
+        seq, payload = task
+        try:
+            results.put((seq, True, fn(payload)))
+        except FwkitError as err:
+            results.put((seq, False, (err.message, err.exit_code, None)))
+        except BaseException as err:  # report, with the traceback, instead of dying silently
+            results.put((seq, False, (f"{type(err).__name__}: {err}", 1, traceback.format_exc())))
+
+
+class OrderedPool(Generic[Meta]):
+    """`imap` over (meta, payload) pairs, yielding (meta, fn(payload)) in input order."""
+
+    def __init__(self, fn: Callable[[Any], Any], workers: int, max_in_flight: int) -> None:
+        ctx = mp.get_context("spawn")
+        self._tasks = ctx.Queue()
+        self._results = ctx.Queue()
+        self.max_in_flight = max(max_in_flight, workers)
+        self._procs = [
+            ctx.Process(target=_worker_main, args=(fn, self._tasks, self._results, os.getpid()), daemon=True)
+            for _ in range(workers)
+        ]
+        for proc in self._procs:
+            proc.start()
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self._procs if p.pid is not None]
+
+    def _check_alive(self) -> None:
+        for proc in self._procs:
+            code = proc.exitcode
+            if code is not None:
+                if code < 0:
+                    how = f"signal {-code} ({signal.Signals(-code).name})"
+                    hint = "most likely the OOM killer: lower --workers or --mem, or add memory"
+                    raise WorkerDied(f"a tokenizer worker was killed by {how}: {hint}", EXIT_OOM)
+                raise WorkerDied(f"a tokenizer worker exited with code {code}: rerun with --debug", 1)
+
+    def imap(
+        self,
+        items: Iterable[tuple[Meta, Any]],
+        on_idle: Callable[[], None] = lambda: None,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> Iterator[tuple[Meta, Any]]:
+        source = iter(items)
+        metas: dict[int, Meta] = {}
+        ready: dict[int, Any] = {}
+        submitted = delivered = 0
+        exhausted = False
+        while True:
+            while not exhausted and submitted - delivered < self.max_in_flight and not should_stop():
+                try:
+                    meta, payload = next(source)
+                except StopIteration:
+                    exhausted = True
+                    break
+                metas[submitted] = meta
+                self._tasks.put((submitted, payload))
+                submitted += 1
+            if delivered in ready:
+                yield metas.pop(delivered), ready.pop(delivered)
+                delivered += 1
+                continue
+            if delivered == submitted:
+                return
+            try:
+                seq, ok, value = self._results.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                self._check_alive()
+                on_idle()
+                continue
+            if not ok:
+                message, code, trace = value
+                if trace and os.environ.get("FWKIT_DEBUG"):
+                    print(trace, flush=True)
+                raise FwkitError(message, code)
+            ready[seq] = value
+
+    def close(self) -> None:
+        """Stop every worker now (SIGKILL: they ignore the polite signals) and reap them."""
+        for proc in self._procs:
+            if proc.is_alive():
+                proc.kill()
+        for proc in self._procs:
+            proc.join(timeout=5)
+        for q in (self._tasks, self._results):
+            q.cancel_join_thread()
+            q.close()
+
+    def __enter__(self) -> OrderedPool[Meta]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,92 @@
+"""Progress on stderr: documents, tokens, MB/s, tokens/s, ETA and the process tree's memory.
+
+On a terminal one line redraws four times a second; otherwise (a container's log, CI, a file) a
+plain line every 15 s. `--quiet` prints nothing but errors. The summary line is printed at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from fwkit.sizes import format_bytes, format_count
+
+TTY_INTERVAL = 0.25
+LOG_INTERVAL = 15.0
+
+
+def tree_rss_bytes(pid: int | None = None) -> int:
+    """Resident memory of a process and all its children (the workers), in bytes."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid or os.getpid())
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for proc in procs:
+        try:
+            total += proc.memory_info().rss
+        except psutil.Error:
+            continue
+    return total
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}h{rest // 60:02d}m" if hours else f"{rest // 60}m{rest % 60:02d}s"
+
+
+class Progress:
+    """Counts what the job did and shows it at a bounded rate."""
+
+    def __init__(self, total_bytes: int | None, quiet: bool) -> None:
+        self.total_bytes = total_bytes
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self.started = time.monotonic()
+        self._last = 0.0
+        self.peak_rss = 0
+        self.documents = self.tokens = self.done_bytes = 0
+
+    def update(self, documents: int, tokens: int, done_bytes: int, force: bool = False) -> None:
+        self.documents, self.tokens, self.done_bytes = documents, tokens, done_bytes
+        now = time.monotonic()
+        if self.quiet or (not force and now - self._last < (TTY_INTERVAL if self.tty else LOG_INTERVAL)):
+            return
+        self._last = now
+        rss = tree_rss_bytes()
+        self.peak_rss = max(self.peak_rss, rss)
+        line = self.line(now - self.started, rss)
+        sys.stderr.write(f"\r\x1b[K{line}" if self.tty else f"{line}\n")
+        sys.stderr.flush()
+
+    def line(self, elapsed: float, rss: int) -> str:
+        elapsed = max(elapsed, 1e-6)
+        parts = [
+            f"{self.documents:,} docs",
+            f"{format_count(self.tokens)} tokens",
+            f"{self.done_bytes / elapsed / 1e6:.1f} MB/s",
+            f"{format_count(self.tokens / elapsed)} tok/s",
+        ]
+        if self.total_bytes:
+            share = min(self.done_bytes / self.total_bytes, 1.0)
+            eta = elapsed * (1 - share) / share if share > 0 else 0
+            parts.append(f"{share:6.1%} ETA {_duration(eta)}" if share > 0 else f"{share:6.1%}")
+        parts.append(f"mem {format_bytes(rss)}")
+        return " | ".join(parts)
+
+    def finish(self, summary: str) -> None:
+        """End the live line and print the one-line summary (even with --quiet it is not shown)."""
+        if self.quiet:
+            return
+        if self.tty:
+            sys.stderr.write("\r\x1b[K")
+        sys.stderr.write(summary + "\n")
+        sys.stderr.flush()
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
