@@ -48,7 +48,8 @@ def stream_of(out_dir: str | os.PathLike, fmt: str) -> np.ndarray:
     elif fmt == "llmc":
         parts = llmc_shards(out_dir, "val") + llmc_shards(out_dir, "train")
     else:
-        parts = [np.asarray(nanogpt_split(out_dir, s)) for s in ("val", "train") if os.path.exists(os.path.join(out_dir, f"{s}.bin"))]
+        present = [s for s in ("val", "train") if os.path.exists(os.path.join(out_dir, f"{s}.bin"))]
+        parts = [np.asarray(nanogpt_split(out_dir, s)) for s in present]
     return np.concatenate(parts).astype(np.int64) if parts else np.empty(0, dtype=np.int64)
 
 

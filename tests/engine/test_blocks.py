@@ -12,18 +12,19 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from readers import reference_tokens, split_docs
 from test_cutter import ATOMS
 
 from fwkit.engine.items import Cursor
 from fwkit.engine.worker import tokenize_item
 from fwkit.sources import discover, plan_items
+from readers import reference_tokens, split_docs
 
 texts = st.lists(st.sampled_from([*ATOMS, "\n\n", "\n\n\n", "word ", "more words here. "]), max_size=60).map("".join)
 
 
-def tokens_via_blocks(path: Path, sep: str | None, item_bytes: int, start: Cursor = Cursor()) -> np.ndarray:  # noqa: B008
-    parts = [tokenize_item(p.payload).tokens for p in plan_items(discover([path]), sep, item_bytes, "text", "strict", start)]
+def tokens_via_blocks(path: Path, sep: str | None, item_bytes: int, start: Cursor = Cursor()) -> np.ndarray:
+    planned = plan_items(discover([path]), sep, item_bytes, "text", "strict", start)
+    parts = [tokenize_item(p.payload).tokens for p in planned]
     return np.concatenate(parts).astype(np.int64) if parts else np.empty(0, dtype=np.int64)
 
 
