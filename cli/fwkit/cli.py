@@ -10,7 +10,6 @@ import os
 import sys
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -33,16 +32,17 @@ def print_error(message: str) -> None:
 class FwkitGroup(TyperGroup):
     """Turns `FwkitError` (and, without --debug, any crash) into one line and an exit code."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except FwkitError as err:
             print_error(err.message)
             raise typer.Exit(err.exit_code) from None
-        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
+        except KeyboardInterrupt:
             raise
         except Exception as err:
-            if _debug():
+            # Usage errors, Exit and Abort belong to click (vendored by newer Typer): let them through.
+            if _debug() or type(err).__module__.split(".")[0] in ("click", "typer"):
                 raise
             print_error(f"internal error: {type(err).__name__}: {err} (rerun with --debug for the traceback)")
             raise typer.Exit(1) from None

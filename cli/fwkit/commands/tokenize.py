@@ -34,7 +34,10 @@ class Errors(str, Enum):
 def tokenize(
     inputs: Annotated[
         list[Path],
-        typer.Argument(help="Text (.txt[.gz|.zst]), JSONL (.jsonl[.gz|.zst]) or parquet files, or directories."),
+        typer.Argument(
+            help="Text (.txt[.gz|.zst]), JSONL (.jsonl[.gz|.zst]) or parquet files, or directories.",
+            readable=False,  # fwkit checks, with a message that names the file and the fix
+        ),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the shards and manifest.json.")],
     format: Annotated[
