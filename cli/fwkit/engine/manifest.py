@@ -21,6 +21,7 @@ from fwkit.engine.writer import WriterState
 from fwkit.errors import FwkitError
 
 MANIFEST = "manifest.json"
+INDEX_CAP = 4096  # index entries kept; past it every other one goes (the manifest stays < ~300 KB)
 
 
 def manifest_path(out_dir: Path) -> Path:
@@ -61,6 +62,9 @@ def new_manifest(settings: dict[str, Any], inputs: list[dict[str, Any]], source:
         "shards": [],
         "complete": False,
         "checkpoint": {"cursor": asdict(Cursor()), "writer": asdict(WriterState())},
+        # Where work items began in the inputs and in the token stream: `fwkit verify --sample`
+        # re-tokenizes from here. Entries: [input_index, offset, in_doc, line, token_offset].
+        "index": {"stride": 1, "seen": 0, "entries": []},
         "started_at": now,
         "updated_at": now,
     }
@@ -94,3 +98,17 @@ def changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 def checkpoint_of(manifest: dict[str, Any]) -> tuple[Cursor, WriterState]:
     point = manifest["checkpoint"]
     return Cursor(**point["cursor"]), WriterState(**point["writer"])
+
+
+def add_index_entry(manifest: dict[str, Any], cursor: Cursor, token_offset: int) -> None:
+    """Record that the item starting at `cursor` begins at `token_offset`; thinned to INDEX_CAP."""
+    index = manifest["index"]
+    seen = index["seen"]
+    index["seen"] = seen + 1
+    if seen % index["stride"]:
+        return
+    entries = index["entries"]
+    entries.append([cursor.input_index, cursor.offset, cursor.in_doc, cursor.line, token_offset])
+    if len(entries) > INDEX_CAP:
+        entries[:] = entries[::2]
+        index["stride"] *= 2

@@ -15,7 +15,7 @@ from fwkit.engine.settings import TokenizeSettings
 from fwkit.errors import FwkitError
 
 
-def _shard_files(out_dir: Path, fmt_name: str, prefix: str) -> list[Path]:
+def shard_files(out_dir: Path, fmt_name: str, prefix: str) -> list[Path]:
     """Existing files named like this format's shards (final or partial)."""
     fmt = FORMATS[fmt_name]
     if fmt_name == "nanogpt":
@@ -27,10 +27,10 @@ def _shard_files(out_dir: Path, fmt_name: str, prefix: str) -> list[Path]:
 
 
 def _wipe(out_dir: Path, settings: TokenizeSettings, old: dict[str, Any] | None) -> None:
-    doomed = set(_shard_files(out_dir, settings.format, settings.prefix))
+    doomed = set(shard_files(out_dir, settings.format, settings.prefix))
     if old:
         old_settings = old.get("settings", {})
-        doomed.update(_shard_files(out_dir, old_settings.get("format", "npy"), old_settings.get("prefix", "")))
+        doomed.update(shard_files(out_dir, old_settings.get("format", "npy"), old_settings.get("prefix", "")))
         doomed.update(out_dir / s["path"] for s in old.get("shards", []))
     for path in doomed:
         path.unlink(missing_ok=True)
@@ -79,7 +79,7 @@ def prepare_out_dir(settings: TokenizeSettings, fresh: dict[str, Any]) -> dict[s
         what = f"a complete run ({old.get('tokens', 0):,} tokens)" if old["complete"] else "a partial run"
         hint = "--overwrite to replace it" if old["complete"] else "--resume to continue it or --overwrite"
         raise FwkitError(f"{out}: already holds {what}: choose another --out, or use {hint}")
-    elif _shard_files(out, settings.format, settings.prefix):
+    elif shard_files(out, settings.format, settings.prefix):
         raise FwkitError(f"{out}: holds shard files but no manifest: choose another --out, or use --overwrite")
     save_manifest(out, fresh)
     return fresh

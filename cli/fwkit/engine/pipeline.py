@@ -10,6 +10,7 @@ after every finished shard, so a kill loses seconds of work. SIGINT/SIGTERM stop
 from __future__ import annotations
 
 import errno
+import os
 import shlex
 import signal
 import sys
@@ -20,7 +21,7 @@ from typing import Any
 from fwkit.engine.budget import ITEMS_IN_FLIGHT_PER_WORKER, JobSize, size_job
 from fwkit.engine.formats import FORMATS
 from fwkit.engine.items import Cursor, ItemResult, Planned
-from fwkit.engine.manifest import checkpoint_of, load_manifest, new_manifest, save_manifest
+from fwkit.engine.manifest import add_index_entry, checkpoint_of, load_manifest, new_manifest, save_manifest
 from fwkit.engine.outdir import prepare_out_dir
 from fwkit.engine.pool import OrderedPool
 from fwkit.engine.progress import Progress
@@ -31,7 +32,12 @@ from fwkit.errors import EXIT_SIGINT, EXIT_SIGTERM, FwkitError
 from fwkit.sizes import format_bytes, format_count
 from fwkit.sources import check_inputs, discover, plan_items
 
-CHECKPOINT_SECONDS = 5.0  # a kill loses at most this much work (plus one shard's rename)
+CHECKPOINT_SECONDS = 5.0  # a kill loses at most this much work; FWKIT_CHECKPOINT_SECONDS overrides
+
+
+def checkpoint_seconds() -> float:
+    """Seconds between checkpoints (each one fsyncs the open shard and rewrites the manifest)."""
+    return float(os.environ.get("FWKIT_CHECKPOINT_SECONDS", CHECKPOINT_SECONDS))
 
 
 class Stopped(FwkitError):
@@ -47,8 +53,6 @@ class _Signals:
 
     def _handle(self, signum: int, _frame: object) -> None:
         if self.received is not None and signum == signal.SIGINT:
-            import os
-
             os._exit(EXIT_SIGINT)  # nothing under a final name is incomplete, so this is safe
         self.received = signum
 
@@ -91,15 +95,16 @@ class _Job:
         self.shard_finished = True
 
     def add(self, planned: Planned, result: ItemResult) -> None:
-        self.writer.append(result.tokens)
         m = self.manifest
+        add_index_entry(m, self.cursor, m["tokens"])
+        self.writer.append(result.tokens)
         m["documents"] += result.documents
         m["tokens"] += int(result.tokens.size)
         m["input_bytes"] += result.text_bytes
         m["replaced_utf8"] += result.replaced
         m["skipped_null"] += result.skipped
         self.cursor = planned.end
-        if self.shard_finished or time.monotonic() - self.last_checkpoint >= CHECKPOINT_SECONDS:
+        if self.shard_finished or time.monotonic() - self.last_checkpoint >= checkpoint_seconds():
             self.checkpoint()
 
     def checkpoint(self) -> None:
