@@ -65,14 +65,15 @@ def prepare_out_dir(settings: TokenizeSettings, fresh: dict[str, Any]) -> dict[s
         except FwkitError:  # a damaged manifest is exactly what --overwrite is for
             _wipe(out, settings, None)
     elif old and settings.resume:
-        if old["complete"]:
-            return None
         changes = changed_fields(old, fresh)
         if changes:
+            which = "complete" if old["complete"] else "partial"
             raise FwkitError(
-                f"{out}: cannot resume, changed since the partial run: {'; '.join(changes)}. "
+                f"{out}: cannot resume, changed since the {which} run: {'; '.join(changes)}. "
                 "Rerun with the same inputs and options, or with --overwrite to start again"
             )
+        if old["complete"]:
+            return None
         _drop_after_checkpoint(out, settings, old)
         return old
     elif old:

@@ -1,0 +1,69 @@
+"""Running `fwkit tokenize` as a real process that can be killed, and comparing out dirs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from fwkit.engine.formats import NPY_HEADER_BYTES
+
+SHARD_TOKENS = "50K"
+
+
+def start(inp: Path, out: Path, *extra: str, checkpoint_seconds: str = "0.05") -> subprocess.Popen[str]:
+    """`fwkit tokenize` in its own process group (so a test can signal it like a terminal does)."""
+    env = {**os.environ, "FWKIT_CHECKPOINT_SECONDS": checkpoint_seconds}
+    args = [
+        sys.executable,
+        "-m",
+        "fwkit",
+        "tokenize",
+        str(inp),
+        "--out",
+        str(out),
+        "--shard-tokens",
+        SHARD_TOKENS,
+        "-q",
+    ]
+    return subprocess.Popen(
+        [*args, *extra], env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def run(inp: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    proc = start(inp, out, *extra)
+    stdout, stderr = proc.communicate(timeout=300)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+
+
+def manifest(out: Path) -> dict:
+    return json.loads((out / "manifest.json").read_text())
+
+
+def final_files(out: Path) -> dict[str, bytes]:
+    """Every non-hidden file but the manifest, by name: what a trainer would read."""
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if not p.name.startswith(".") and p.suffix == ".npy"}
+
+
+def assert_same_output(out: Path, reference: Path) -> None:
+    got, want = final_files(out), final_files(reference)
+    assert sorted(got) == sorted(want), f"shard names differ: {sorted(set(got) ^ set(want))}"
+    for name in want:
+        assert got[name] == want[name], f"{name} differs from the uninterrupted run"
+    assert [s["sha256"] for s in manifest(out)["shards"]] == [s["sha256"] for s in manifest(reference)["shards"]]
+    assert manifest(out)["complete"] is True
+    assert manifest(out)["tokens"] == manifest(reference)["tokens"]
+
+
+def assert_no_incomplete_final_file(out: Path) -> None:
+    """Whatever the moment of the kill, a file under a final name holds its whole shard."""
+    for path in out.glob("*.npy"):
+        arr = np.load(path, mmap_mode="r")
+        assert path.stat().st_size == NPY_HEADER_BYTES + 2 * arr.shape[0], f"{path.name} is truncated"
+    if (out / "manifest.json").exists():
+        json.loads((out / "manifest.json").read_text())  # never half-written
