@@ -1,8 +1,99 @@
-"""Placeholder until its issue lands: replaced by the real command."""
+"""`fwkit run`: `fwkit tokenize` under a hard memory cap (container or cgroup), OOM made plain."""
 
-from fwkit.errors import FwkitError
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from fwkit.runtime.launch import Runtime
+
+EXAMPLE = """
+Examples:
+
+  fwkit run --mem 16G train.txt --out shards --format npy
+
+  fwkit run --mem 8G --runtime cgroup fineweb/ --out edu --format llmc --workers 2
+
+  fwkit run --mem 16G -- train.txt --out shards --format npy   # `--` before tokenize's options
+
+Every option after the inputs is `fwkit tokenize`'s (see `fwkit tokenize --help`); the job is sized
+to the cap. Exit codes: 0 done, 2 bad input, 3 OOM-killed (resume command printed), 130/143 stopped.
+"""
 
 
-def run() -> None:
-    """Not built yet."""
-    raise FwkitError("'fwkit run' is not built yet")
+def run(
+    ctx: typer.Context,
+    args: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="INPUT... --out DIR [TOKENIZE OPTIONS]", help="What `fwkit tokenize` takes.", show_default=False
+        ),
+    ] = None,
+    mem: Annotated[
+        str,
+        typer.Option("--mem", help="Hard memory cap for the whole job (16G, 512M; binary units).", envvar="FWKIT_MEM"),
+    ] = "",
+    runtime: Annotated[
+        Runtime, typer.Option(help="docker, cgroup (native), none (uncapped), or auto: the first available.")
+    ] = Runtime.auto,
+    image: Annotated[
+        str | None, typer.Option(help="Job image (default fwkit:<version>; built when missing).", envvar="FWKIT_IMAGE")
+    ] = None,
+    base_image: Annotated[
+        str | None, typer.Option(help="Base for building a missing image.", envvar="FWKIT_BASE_IMAGE")
+    ] = None,
+    allow_swap: Annotated[
+        bool, typer.Option("--allow-swap", help="Let the job swap instead of capping at --mem.")
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Run even when the plan says this cap is not enough.")] = False,
+) -> None:
+    """Run `fwkit tokenize` inside a memory-capped container or cgroup, sized to that cap."""
+    from dataclasses import replace
+
+    from fwkit.errors import FwkitError
+    from fwkit.runtime.image import DEFAULT_BASE_IMAGE, default_tag
+    from fwkit.runtime.job import NETWORK_OPTIONS, JobSpec, option_given, split_tokenize_args
+    from fwkit.runtime.launch import RunSettings, choose, execute
+    from fwkit.runtime.preflight import check_plan
+    from fwkit.sizes import parse_bytes
+
+    if not mem:
+        raise FwkitError("fwkit run needs --mem, the hard cap: e.g. `fwkit run --mem 16G train.txt --out shards`")
+    tokenize_cmd = ctx.find_root().command.get_command(ctx, "tokenize")  # type: ignore[attr-defined]
+    inputs, out, options = split_tokenize_args(tokenize_cmd, [*(args or []), *ctx.args])
+    if out is None:
+        raise FwkitError("fwkit run needs --out DIR (the shard directory), as fwkit tokenize does")
+    network = option_given(options, tokenize_cmd, NETWORK_OPTIONS)
+    if not inputs and not network:
+        raise FwkitError("fwkit run needs at least one INPUT file or directory before --out")
+
+    def echo(line: str) -> None:
+        typer.secho(f"fwkit run: {line}", err=True, dim=True)
+
+    def warn(line: str) -> None:
+        typer.secho(f"warning: {line}", err=True, fg=typer.colors.YELLOW)
+
+    spec = JobSpec(
+        inputs=tuple(inputs),
+        out=out,
+        options=tuple(options),
+        mem_bytes=parse_bytes(mem, "--mem"),
+        mem_text=mem,
+        allow_swap=allow_swap,
+        needs_network=network,
+    )
+    check_plan(spec, force, echo)
+    settings = RunSettings(runtime, image or default_tag(), base_image or DEFAULT_BASE_IMAGE)
+    chosen = choose(runtime, echo)
+    own = ["--runtime", chosen.value]
+    own += ["--image", image] if image else []
+    own += ["--allow-swap"] if allow_swap else []
+    own += ["--force"] if force else []
+    code, line = execute(replace(spec, run_options=tuple(own)), replace(settings, runtime=chosen), echo, warn)
+    if line:
+        typer.echo(line)
+    raise typer.Exit(code)
+
+
+run.__doc__ = (run.__doc__ or "") + EXAMPLE

@@ -1,0 +1,170 @@
+"""One capped tokenize job: what to run (`JobSpec`), how it ended (`JobResult`), what to tell the user.
+
+Every runtime (docker, cgroup, none) takes a `JobSpec` and returns a `JobResult`; `conclude` turns
+the result into one line and an exit code, the same for all of them:
+
+    killed by the OOM killer at the 16.0 GiB cap after 1.20B tokens (peak 16.0 GiB);
+    resume with `fwkit run --mem 16G train.txt --out shards --resume`; or raise --mem / lower --workers
+
+The tokenize options are never listed here: `split_tokenize_args` reads them from the `fwkit tokenize`
+command itself, so `fwkit run` accepts exactly what tokenize accepts.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fwkit.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_OOM, EXIT_SIGINT, EXIT_SIGTERM, FwkitError
+from fwkit.sizes import format_bytes, format_count
+
+EXIT_SIGKILL = 137  # 128 + SIGKILL: what the OOM killer (or `kill -9`) leaves behind
+STOP_GRACE_S = 30  # after SIGINT/SIGTERM, time for tokenize to checkpoint before SIGKILL
+NETWORK_OPTIONS = ("dataset",)  # tokenize parameters that stream from the Hugging Face hub
+RESTART_OPTIONS = ("resume", "overwrite")  # dropped from the resume command, which adds --resume
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A tokenize job to run under a memory cap, with its arguments as the user typed them."""
+
+    inputs: tuple[str, ...]  # local files/directories (empty when streaming from the hub)
+    out: str  # the --out directory
+    options: tuple[str, ...]  # every other tokenize option, verbatim
+    mem_bytes: int
+    mem_text: str  # --mem as typed, for the resume command
+    allow_swap: bool = False
+    needs_network: bool = False
+    run_options: tuple[str, ...] = ()  # fwkit run's own non-default options, for the resume command
+
+    def tokenize_argv(self, inputs: list[str] | None = None, out: str | None = None) -> list[str]:
+        """`tokenize ...` with the job sized to the cap; paths may be rewritten (container mounts)."""
+        paths = list(self.inputs if inputs is None else inputs)
+        return ["tokenize", *paths, "--out", out or self.out, *self.options, "--mem", str(self.mem_bytes)]
+
+    def resume_command(self) -> str:
+        """The exact `fwkit run ... --resume` that continues this job from its checkpoint."""
+        kept = _drop_flags(self.options, RESTART_OPTIONS)
+        argv = ["fwkit", "run", "--mem", self.mem_text, *self.run_options, *self.inputs]
+        return shlex.join([*argv, "--out", self.out, *kept, "--resume"])
+
+
+class Oom(enum.Enum):
+    """Whether the job was OOM-killed: the runtime's own evidence, or only a SIGKILL exit code."""
+
+    NO = "no"
+    YES = "yes"
+    LIKELY = "likely"  # exit 137 with no OOM record (e.g. a systemd scope)
+
+
+@dataclass(frozen=True)
+class JobResult:
+    exit_code: int
+    oom: Oom
+    peak_bytes: int | None  # charged memory at its highest, page cache included; None if unknown
+
+
+def _drop_flags(options: tuple[str, ...], names: tuple[str, ...]) -> list[str]:
+    flags = {f"--{name}" for name in names}
+    return [opt for opt in options if opt not in flags]
+
+
+def _options(command: Any) -> list[Any]:
+    return [p for p in command.params if getattr(p, "param_type_name", "") == "option"]
+
+
+def split_tokenize_args(command: Any, args: list[str]) -> tuple[list[str], str | None, list[str]]:
+    """Split tokenize's command line into (inputs, --out value, other options verbatim).
+
+    Arity comes from the tokenize command's own (click) parameters: a flag takes no value, an
+    option `nargs`. Duck-typed, as newer Typer vendors its own click.
+    """
+    options: dict[str, Any] = {}
+    for param in _options(command):
+        for name in (*param.opts, *param.secondary_opts):
+            options[name] = param
+    inputs: list[str] = []
+    out: str | None = None
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        if arg == "--":
+            inputs.extend(args[i:])
+            break
+        if not arg.startswith("-") or arg == "-":
+            inputs.append(arg)
+            continue
+        name, eq, inline = arg.partition("=")
+        param = options.get(name)
+        if param is None:
+            raise FwkitError(f"fwkit tokenize has no option {name}: see `fwkit tokenize --help`")
+        arity = 0 if (param.is_flag or param.count) else param.nargs
+        values = [inline] if eq else args[i : i + arity]
+        if not eq:
+            i += arity
+        if len(values) < arity:
+            raise FwkitError(f"option {name} needs a value: see `fwkit tokenize --help`")
+        if param.name == "out":
+            out = values[0]
+        else:
+            rest.extend([arg] if eq else [arg, *values])
+    return inputs, out, rest
+
+
+def option_given(options: tuple[str, ...] | list[str], command: Any, names: tuple[str, ...]) -> bool:
+    """Whether any tokenize parameter named in `names` appears in `options`."""
+    spelled = {opt for param in _options(command) if param.name in names for opt in param.opts}
+    return any(opt.partition("=")[0] in spelled for opt in options)
+
+
+def read_manifest(out: str | Path) -> dict[str, Any]:
+    """The job's manifest.json (tokens durably written so far), or {} when there is none yet."""
+    try:
+        data = json.loads((Path(out) / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _progress(spec: JobSpec) -> str:
+    tokens = read_manifest(spec.out).get("tokens")
+    return f"{format_count(tokens)} tokens" if isinstance(tokens, int) else "no checkpointed tokens"
+
+
+def _peak(result: JobResult) -> str:
+    return format_bytes(result.peak_bytes) if result.peak_bytes is not None else "unknown"
+
+
+def conclude(spec: JobSpec, result: JobResult, runtime: str) -> tuple[int, str]:
+    """(exit code, one line) for a finished job; raises `FwkitError` for an OOM kill or a stop."""
+    cap = format_bytes(spec.mem_bytes)
+    resume = f"resume with `{spec.resume_command()}`"
+    if result.oom is not Oom.NO and result.exit_code != EXIT_OK:
+        how = "killed by the OOM killer" if result.oom is Oom.YES else "killed (SIGKILL, most likely the OOM killer)"
+        raise FwkitError(
+            f"{how} at the {cap} cap after {_progress(spec)} (peak {_peak(result)}); {resume}; "
+            "or raise --mem / lower --workers",
+            EXIT_OOM,
+        )
+    if result.exit_code in (EXIT_SIGINT, EXIT_SIGTERM):
+        raise FwkitError(f"stopped after {_progress(spec)}; {resume}", result.exit_code)
+    if result.exit_code == EXIT_OK:
+        manifest = read_manifest(spec.out)
+        docs = manifest.get("documents", "?")
+        line = f"done ({runtime}): {_progress(spec)}, {docs} documents in {spec.out}"
+        line += f"; peak {_peak(result)} of the {cap} cap"
+        if result.oom is not Oom.NO:
+            line += " (a process was OOM-killed on the way, yet the job finished)"
+        return EXIT_OK, line
+    if result.exit_code == EXIT_BAD_INPUT:
+        return EXIT_BAD_INPUT, ""  # tokenize already printed its one-line reason
+    raise FwkitError(
+        f"the job ({runtime}) failed with exit code {result.exit_code}; its messages are above",
+        result.exit_code if 0 < result.exit_code < 256 else 1,
+    )
