@@ -39,12 +39,17 @@ class Hierarchy:
 
     version: int  # 1 or 2
     mount: Path
+    mount_root: str  # the hierarchy path mounted there ("/" unless in a cgroup namespace)
     parent: Path  # job cgroups are created here
 
+    def dir_of(self, pid: int | str = "self") -> Path:
+        """The cgroup directory process `pid` is in."""
+        return self.mount / os.path.relpath(_own_path(self.version, pid), self.mount_root)
 
-def _own_path(version: int) -> str:
-    """This process's cgroup path in the v1 memory hierarchy or the v2 unified one."""
-    for line in Path("/proc/self/cgroup").read_text().splitlines():
+
+def _own_path(version: int, pid: int | str = "self") -> str:
+    """A process's cgroup path in the v1 memory hierarchy or the v2 unified one."""
+    for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
         _, controllers, path = line.split(":", 2)
         if (version == 1 and "memory" in controllers.split(",")) or (version == 2 and controllers == ""):
             return path
@@ -65,13 +70,26 @@ def find_hierarchy() -> Hierarchy | None:
     for version, found in ((1, v1), (2, v2)):
         if found:
             root, mount = found
-            own = mount / os.path.relpath(_own_path(version), root)
+            own = Hierarchy(version, mount, root, mount).dir_of()
             # v2 forbids processes in a cgroup whose children have controllers: use our parent.
             parent = own if version == 1 else own.parent if own != mount else mount
             if not os.access(parent, os.W_OK):
                 parent = mount
-            return Hierarchy(version, mount, parent)
+            return Hierarchy(version, mount, root, parent)
     return None
+
+
+def peak_file_of(pid: int) -> Path | None:
+    """The peak-memory file of the cgroup `pid` runs in (e.g. a container's), None if unreadable."""
+    hierarchy = find_hierarchy()
+    if hierarchy is None:
+        return None
+    try:
+        path = hierarchy.dir_of(pid)
+    except OSError:
+        return None
+    peak = path / ("memory.max_usage_in_bytes" if hierarchy.version == 1 else "memory.peak")
+    return peak if peak.exists() else None
 
 
 def _read(path: Path) -> str:
@@ -79,6 +97,11 @@ def _read(path: Path) -> str:
         return path.read_text()
     except OSError:
         return ""
+
+
+def read_int(path: Path) -> int | None:
+    text = _read(path).strip()
+    return int(text) if text.isdigit() else None
 
 
 def _counter(text: str, key: str) -> int:
@@ -137,9 +160,7 @@ class JobCgroup:
         return _counter(_read(self.path / "memory.events"), "oom_kill")
 
     def peak_bytes(self) -> int | None:
-        name = "memory.max_usage_in_bytes" if self.version == 1 else "memory.peak"
-        text = _read(self.path / name).strip()
-        return int(text) if text.isdigit() else None
+        return read_int(self.path / ("memory.max_usage_in_bytes" if self.version == 1 else "memory.peak"))
 
     def pids(self) -> list[int]:
         return [int(p) for p in _read(self.path / "cgroup.procs").split()]

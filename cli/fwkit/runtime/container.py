@@ -30,6 +30,7 @@ OWNER_LABEL = "fwkit.owner"  # "<hostname>:<pid>" of the `fwkit run` that owns t
 PING_TIMEOUT_S = 5
 OUT_MOUNT = "/out"
 IN_MOUNT = "/in"
+PEAK_POLL_S = 0.1  # the peak counter is monotonic: polling only has to beat the container's exit
 PASSED_ENV = ("HF_TOKEN", "HF_ENDPOINT")  # hub streaming only; values are never printed
 
 
@@ -119,20 +120,43 @@ def _copy_output(stream: Any) -> None:
 
 
 class PeakMonitor:
-    """The container's highest charged memory (page cache included), from the stats stream."""
+    """The container's highest charged memory (page cache included).
 
-    def __init__(self, client: Any, container_id: str) -> None:
+    On the engine's own host, the kernel's peak counter of the container's cgroup, polled (it is
+    removed with the container); elsewhere the stats stream, which samples once a second.
+    """
+
+    def __init__(self, client: Any, container: Any) -> None:
         self.peak: int | None = None
-        self._thread = threading.Thread(target=self._watch, args=(client, container_id), daemon=True)
+        self._done = threading.Event()
+        container.reload()
+        self._thread = threading.Thread(target=self._watch, args=(client, container), daemon=True)
         self._thread.start()
 
-    def _watch(self, client: Any, container_id: str) -> None:
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join(timeout=PEAK_POLL_S * 5)
+
+    def _seen(self, value: int | None) -> None:
+        if value:
+            self.peak = max(self.peak or 0, value)
+
+    def _watch(self, client: Any, container: Any) -> None:
+        from fwkit.runtime.cgroup import peak_file_of, read_int
+
+        pid = container.attrs["State"].get("Pid") or 0
+        peak_file = peak_file_of(pid) if pid else None
+        if peak_file is not None:
+            while not self._done.is_set():
+                self._seen(read_int(peak_file))
+                self._done.wait(PEAK_POLL_S)
+            return
         with contextlib.suppress(Exception):
-            for stats in client.api.stats(container_id, decode=True, stream=True):
+            for stats in client.api.stats(container.id, decode=True, stream=True):
                 mem = stats.get("memory_stats") or {}
-                seen = max(mem.get("max_usage", 0), mem.get("usage", 0))
-                if seen:
-                    self.peak = max(self.peak or 0, seen)
+                self._seen(max(mem.get("max_usage", 0), mem.get("usage", 0)))
+                if self._done.is_set():
+                    return
 
 
 def run_in_docker(spec: JobSpec, client: Any, image: str, echo: Echo) -> JobResult:
@@ -184,8 +208,9 @@ def run_in_docker(spec: JobSpec, client: Any, image: str, echo: Echo) -> JobResu
         copier = threading.Thread(target=_copy_output, args=(stream,), daemon=True)
         copier.start()
         container.start()
-        monitor = PeakMonitor(client, container.id)
+        monitor = PeakMonitor(client, container)
         code = wait_or_stop(wait, send, echo)
+        monitor.stop()
         copier.join(timeout=5)  # the rest of its output, then the stream ends
         container.reload()
         killed = bool(container.attrs["State"].get("OOMKilled"))

@@ -103,16 +103,20 @@ def image_exists(client: Any, tag: str) -> bool:
     return True
 
 
-def build_image(client: Any, root: Path, house: Wheelhouse, base_image: str, tag: str, echo: Echo) -> None:
-    """`docker build` of docker/Dockerfile with the wheelhouse, streaming its steps to `echo`."""
-    import docker.errors
-
+def require_base(client: Any, base_image: str) -> None:
     if not image_exists(client, base_image):
         raise FwkitError(
             f"base image {base_image} is not on this host and fwkit never pulls: "
             f"`docker pull {base_image}`, or build one offline with scripts/build_base_image.sh "
             "and pass --base-image fwkit-base:bookworm"
         )
+
+
+def build_image(client: Any, root: Path, house: Wheelhouse, base_image: str, tag: str, echo: Echo) -> None:
+    """`docker build` of docker/Dockerfile with the wheelhouse, streaming its steps to `echo`."""
+    import docker.errors
+
+    require_base(client, base_image)
     echo(f"building image {tag} from {base_image} (docker/Dockerfile, wheelhouse {house.digest()})")
     try:
         stream = client.api.build(
@@ -141,6 +145,7 @@ def build_image(client: Any, root: Path, house: Wheelhouse, base_image: str, tag
 def build(client: Any, base_image: str, tag: str, echo: Echo) -> None:
     """Wheelhouse, then image: what `fwkit image build` and a missing image in `fwkit run` do."""
     root = source_root()
+    require_base(client, base_image)
     build_image(client, root, build_wheelhouse(root, echo), base_image, tag, echo)
 
 

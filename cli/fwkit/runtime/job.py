@@ -4,7 +4,8 @@ Every runtime (docker, cgroup, none) takes a `JobSpec` and returns a `JobResult`
 the result into one line and an exit code, the same for all of them:
 
     killed by the OOM killer at the 16.0 GiB cap after 1.20B tokens (peak 16.0 GiB);
-    resume with `fwkit run --mem 16G train.txt --out shards --resume`; or raise --mem / lower --workers
+    resume with `fwkit run --mem 16G --runtime docker -- train.txt --out shards --resume`; or raise --mem /
+    lower --workers
 
 The tokenize options are never listed here: `split_tokenize_args` reads them from the `fwkit tokenize`
 command itself, so `fwkit run` accepts exactly what tokenize accepts.
@@ -49,7 +50,7 @@ class JobSpec:
     def resume_command(self) -> str:
         """The exact `fwkit run ... --resume` that continues this job from its checkpoint."""
         kept = _drop_flags(self.options, RESTART_OPTIONS)
-        argv = ["fwkit", "run", "--mem", self.mem_text, *self.run_options, *self.inputs]
+        argv = ["fwkit", "run", "--mem", self.mem_text, *self.run_options, "--", *self.inputs]
         return shlex.join([*argv, "--out", self.out, *kept, "--resume"])
 
 
