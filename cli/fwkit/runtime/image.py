@@ -77,7 +77,7 @@ def build_wheelhouse(root: Path, echo: Echo) -> Wheelhouse:
         staging = Path(tmp) / "wheelhouse"
         cmd = [sys.executable, "-m", "pip", "wheel", "--quiet", str(root), "-w", str(staging / "deps")]
         echo(f"building the wheelhouse: {' '.join(cmd[2:])}")
-        done = subprocess.run(cmd, stdout=sys.stderr, stderr=subprocess.PIPE, text=True, check=False)
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
             raise FwkitError(f"pip wheel {root} failed: {last}; fix the host's pip index and retry")

@@ -1,0 +1,86 @@
+"""`fwkit run` as a command: its options, its refusals, and real runs on the no-Docker paths."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from fwkit.cli import app
+
+runner = CliRunner()
+NO_ENGINE = {"DOCKER_HOST": "unix:///nonexistent/fwkit-test.sock"}  # a Docker engine that is not there
+
+
+def fwkit_run(*args: object, env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = runner.invoke(app, ["run", *map(str, args)], env=env)
+    return result.exit_code, result.output + (result.stderr if result.stderr_bytes else "")
+
+
+def test_help_shows_examples_and_the_tokenize_passthrough() -> None:
+    code, out = fwkit_run("--help")
+    assert code == 0
+    assert "fwkit run --mem 16G train.txt --out shards" in out and "--runtime" in out
+
+
+def test_mem_is_required(tmp_path: Path) -> None:
+    code, out = fwkit_run("--", "a.txt", "--out", tmp_path / "o")
+    assert code == 2 and "fwkit run needs --mem" in out
+
+
+def test_bad_mem_is_one_line(tmp_path: Path) -> None:
+    code, out = fwkit_run("--mem", "lots", "--", "a.txt", "--out", tmp_path / "o")
+    assert code == 2 and "--mem 'lots' is not a size" in out
+
+
+def test_out_is_required() -> None:
+    code, out = fwkit_run("--mem", "1G", "--", "a.txt")
+    assert code == 2 and "needs --out DIR" in out
+
+
+def test_unknown_tokenize_option_is_named(tmp_path: Path) -> None:
+    code, out = fwkit_run("--mem", "1G", "--", "a.txt", "--out", tmp_path / "o", "--colour", "red")
+    assert code == 2 and "fwkit tokenize has no option --colour" in out
+
+
+def test_cap_below_the_smallest_streaming_job_is_refused_with_exit_1(tmp_path: Path) -> None:
+    src = tmp_path / "a.txt"
+    src.write_text("hello\n\nworld\n")
+    code, out = fwkit_run("--mem", "64M", "--runtime", "none", "--", src, "--out", tmp_path / "o")
+    assert code == 1
+    assert "plan: the smallest streaming job (1 worker) needs about" in out and "add --force" in out
+    assert not (tmp_path / "o").exists()
+
+
+def test_docker_runtime_without_an_engine_says_how_to_start_it(tmp_path: Path) -> None:
+    src = tmp_path / "a.txt"
+    src.write_text("hello\n")
+    code, out = fwkit_run("--mem", "1G", "--runtime", "docker", "--", src, "--out", tmp_path / "o", env=NO_ENGINE)
+    assert code == 2
+    assert "the Docker engine is not reachable" in out and "--runtime cgroup" in out
+
+
+def test_runtime_none_runs_the_real_tokenizer_and_warns_that_nothing_caps_it(corpus_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "shards"
+    code, text = fwkit_run("--mem", "1G", "--runtime", "none", "--", corpus_file, "--out", out, "--quiet")
+    assert code == 0, text
+    assert "nothing enforces the 1G cap" in text
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["complete"] is True and manifest["tokens"] > 100_000
+    assert "done (none): " in text and "peak unknown of the 1.0 GiB cap" in text
+
+
+@pytest.mark.root
+def test_auto_without_docker_falls_back_to_a_cgroup_and_says_so(corpus_file: Path, tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI runs as root: the cgroup runtime must be tested")
+        pytest.skip("needs root to create a memory cgroup")
+    out = tmp_path / "shards"
+    code, text = fwkit_run("--mem", "1G", "--", corpus_file, "--out", out, "--quiet", env=NO_ENGINE)
+    assert code == 0, text
+    assert "runtime: cgroup (auto: no Docker engine; capping with a cgroup v" in text
+    assert "done (cgroup): " in text

@@ -1,0 +1,124 @@
+"""The job's arguments (read from tokenize's own options), its resume command and its outcome line."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+
+from fwkit.cli import app
+from fwkit.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_OOM, EXIT_SIGINT, FwkitError
+from fwkit.runtime.job import JobResult, JobSpec, Oom, conclude, option_given, split_tokenize_args
+
+
+@pytest.fixture(scope="module")
+def tokenize_cmd() -> Any:
+    group = typer.main.get_command(app)
+    return group.get_command(None, "tokenize")  # type: ignore[attr-defined]
+
+
+def test_split_keeps_option_values_apart_from_inputs(tokenize_cmd: Any) -> None:
+    args = ["a.txt", "--format", "llmc", "dir/", "-o", "out", "--quiet", "--shard-tokens=1M", "--workers", "2"]
+    inputs, out, rest = split_tokenize_args(tokenize_cmd, args)
+    assert inputs == ["a.txt", "dir/"]  # "llmc" and "2" are values, not inputs
+    assert out == "out"
+    assert rest == ["--format", "llmc", "--quiet", "--shard-tokens=1M", "--workers", "2"]
+
+
+def test_split_everything_after_double_dash_is_an_input(tokenize_cmd: Any) -> None:
+    inputs, out, rest = split_tokenize_args(tokenize_cmd, ["--out", "o", "--", "--weird-name.txt"])
+    assert (inputs, out, rest) == (["--weird-name.txt"], "o", [])
+
+
+def test_split_rejects_an_option_tokenize_does_not_have(tokenize_cmd: Any) -> None:
+    with pytest.raises(FwkitError, match="fwkit tokenize has no option --nope"):
+        split_tokenize_args(tokenize_cmd, ["a.txt", "--nope", "--out", "o"])
+
+
+def test_split_reports_a_missing_value(tokenize_cmd: Any) -> None:
+    with pytest.raises(FwkitError, match="option --format needs a value"):
+        split_tokenize_args(tokenize_cmd, ["a.txt", "--out", "o", "--format"])
+
+
+def test_option_given_knows_every_spelling(tokenize_cmd: Any) -> None:
+    assert option_given(["-o", "x"], tokenize_cmd, ("out",))
+    assert option_given(["--out=x"], tokenize_cmd, ("out",))
+    assert not option_given(["--quiet"], tokenize_cmd, ("out",))
+
+
+def _spec(out: Path, options: tuple[str, ...] = ()) -> JobSpec:
+    return JobSpec(
+        inputs=("my data.txt",),
+        out=str(out),
+        options=options,
+        mem_bytes=16 * 1024**3,
+        mem_text="16G",
+        run_options=("--runtime", "docker"),
+    )
+
+
+def test_tokenize_argv_sizes_the_job_to_the_cap(tmp_path: Path) -> None:
+    spec = _spec(tmp_path, ("--format", "llmc"))
+    argv = spec.tokenize_argv(["/in/0/my data.txt"], "/out")
+    assert argv == ["tokenize", "/in/0/my data.txt", "--out", "/out", "--format", "llmc", "--mem", "17179869184"]
+
+
+def test_resume_command_is_quoted_and_drops_overwrite(tmp_path: Path) -> None:
+    cmd = _spec(tmp_path, ("--overwrite", "--format", "llmc")).resume_command()
+    argv = shlex.split(cmd)
+    assert argv == [
+        "fwkit", "run", "--mem", "16G", "--runtime", "docker", "--",
+        "my data.txt", "--out", str(tmp_path), "--format", "llmc", "--resume",
+    ]  # fmt: skip
+
+
+def _write_manifest(out: Path, tokens: int, complete: bool) -> None:
+    (out / "manifest.json").write_text(json.dumps({"complete": complete, "tokens": tokens, "documents": 7}))
+
+
+def test_oom_kill_is_one_line_with_tokens_peak_and_resume(tmp_path: Path) -> None:
+    _write_manifest(tmp_path, 1_200_000_000, complete=False)
+    with pytest.raises(FwkitError) as err:
+        conclude(_spec(tmp_path), JobResult(137, Oom.YES, 16 * 1024**3), "docker")
+    assert err.value.exit_code == EXIT_OOM
+    message = err.value.message
+    assert "\n" not in message
+    assert message.startswith("killed by the OOM killer at the 16.0 GiB cap after 1.20B tokens (peak 16.0 GiB); ")
+    assert "resume with `fwkit run --mem 16G --runtime docker -- 'my data.txt' --out" in message
+    assert message.endswith("--resume`; or raise --mem / lower --workers")
+
+
+def test_sigkill_without_an_oom_record_is_called_likely(tmp_path: Path) -> None:
+    with pytest.raises(FwkitError) as err:
+        conclude(_spec(tmp_path), JobResult(137, Oom.LIKELY, None), "cgroup")
+    assert err.value.exit_code == EXIT_OOM
+    assert (
+        "most likely the OOM killer" in err.value.message
+        and "no checkpointed tokens (peak unknown)" in err.value.message
+    )
+
+
+def test_oom_counter_wins_over_the_exit_code(tmp_path: Path) -> None:
+    """The OOM killer may kill a worker; tokenize then exits with its own code, not 137."""
+    with pytest.raises(FwkitError) as err:
+        conclude(_spec(tmp_path), JobResult(1, Oom.YES, None), "cgroup")
+    assert err.value.exit_code == EXIT_OOM
+
+
+def test_stop_bad_input_success_and_other_failures(tmp_path: Path) -> None:
+    _write_manifest(tmp_path, 5000, complete=False)
+    with pytest.raises(FwkitError) as err:
+        conclude(_spec(tmp_path), JobResult(EXIT_SIGINT, Oom.NO, None), "docker")
+    assert err.value.exit_code == EXIT_SIGINT and err.value.message.startswith("stopped after 5.00K tokens; resume")
+    assert conclude(_spec(tmp_path), JobResult(EXIT_BAD_INPUT, Oom.NO, None), "docker") == (EXIT_BAD_INPUT, "")
+    _write_manifest(tmp_path, 5000, complete=True)
+    code, line = conclude(_spec(tmp_path), JobResult(EXIT_OK, Oom.NO, 300 * 1024**2), "cgroup")
+    assert code == EXIT_OK
+    assert line == f"done (cgroup): 5.00K tokens, 7 documents in {tmp_path}; peak 300.0 MiB of the 16.0 GiB cap"
+    with pytest.raises(FwkitError) as err:
+        conclude(_spec(tmp_path), JobResult(1, Oom.NO, None), "docker")
+    assert err.value.exit_code == 1 and "failed with exit code 1" in err.value.message

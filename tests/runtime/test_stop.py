@@ -1,0 +1,64 @@
+"""Ctrl-C policy with real processes and real signals: forwarded once, then SIGKILL if ignored."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from fwkit.runtime.process import run_process
+
+# A child that checkpoints on SIGINT like tokenize: writes a marker, exits 130.
+POLITE = """
+import signal, sys, time, pathlib
+def stop(signum, frame):
+    pathlib.Path(sys.argv[1]).write_text(str(signum))
+    sys.exit(128 + signum)
+signal.signal(signal.SIGINT, stop)
+pathlib.Path(sys.argv[1] + ".ready").touch()
+time.sleep(60)
+"""
+# A child that ignores SIGINT: only SIGKILL ends it.
+STUBBORN = """
+import signal, sys, time, pathlib
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+pathlib.Path(sys.argv[1] + ".ready").touch()
+time.sleep(60)
+"""
+
+
+def _interrupt_when_ready(marker: Path, times: int) -> threading.Thread:
+    """Send this process SIGINT (what Ctrl-C does to fwkit run) once the child is up."""
+
+    def go() -> None:
+        ready = marker.with_name(marker.name + ".ready")
+        while not ready.exists():
+            threading.Event().wait(0.02)
+        for _ in range(times):
+            os.kill(os.getpid(), signal.SIGINT)
+            threading.Event().wait(0.3)
+
+    thread = threading.Thread(target=go, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_sigint_is_forwarded_once_and_the_job_exit_code_kept(tmp_path: Path) -> None:
+    marker = tmp_path / "stopped"
+    lines: list[str] = []
+    _interrupt_when_ready(marker, times=1)
+    code = run_process([sys.executable, "-c", POLITE, str(marker)], lines.append)
+    assert code == 130
+    assert marker.read_text() == str(int(signal.SIGINT))
+    assert lines and lines[0].startswith("SIGINT: stopping the job so it checkpoints")
+
+
+def test_second_ctrl_c_kills_a_job_that_ignores_the_first(tmp_path: Path) -> None:
+    marker = tmp_path / "stubborn"
+    lines: list[str] = []
+    _interrupt_when_ready(marker, times=2)
+    code = run_process([sys.executable, "-c", STUBBORN, str(marker)], lines.append)
+    assert code == 128 + signal.SIGKILL
+    assert lines[-1] == "killing the job now"
