@@ -99,7 +99,12 @@ def _mounts(spec: JobSpec) -> tuple[list[Any], list[str]]:
         mounts.append(Mount(target, str(src), type="bind", read_only=True))
         inputs.append(target)
     out = Path(spec.out).resolve()
-    out.mkdir(parents=True, exist_ok=True)  # created by us, so it belongs to the user, not root
+    try:
+        out.mkdir(parents=True, exist_ok=True)  # created by us, so it belongs to the user, not root
+    except OSError as err:
+        raise FwkitError(
+            f"{spec.out}: cannot create the output directory ({err.strerror}); choose another --out"
+        ) from None
     mounts.append(Mount(OUT_MOUNT, str(out), type="bind", read_only=False))
     return mounts, inputs
 
