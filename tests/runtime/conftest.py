@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,9 @@ from typing import Any
 import pytest
 
 from fwkit.runtime.container import RUN_LABEL
+
+sys.path.insert(0, str(Path(__file__).parent))
+from runtime_helpers import fwkit_cli
 
 REPO = Path(__file__).resolve().parents[2]
 BASE_IMAGE = os.environ.get("FWKIT_TEST_BASE_IMAGE", "fwkit-base:bookworm")
@@ -98,38 +102,16 @@ def no_leftovers(docker_client: Any) -> Iterator[None]:
     assert after <= before, f"fwkit containers left behind: {sorted(after - before)}"
 
 
-def fwkit_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    """The real `fwkit` command in a child process (real signals, real exit codes)."""
-    import sys
-
-    return subprocess.run(
-        [sys.executable, "-m", "fwkit", *args], capture_output=True, text=True, timeout=timeout, check=False
-    )
+@pytest.fixture
+def run_docker(job_image: str) -> Any:
+    """`fwkit run --mem MEM --runtime docker --image <test image> ARGS...`"""
+    return lambda mem, *args: fwkit_cli("run", "--mem", mem, "--runtime", "docker", "--image", job_image, *args)
 
 
 @pytest.fixture
-def fwkit() -> Any:
-    return fwkit_cli
-
-
-def _assert_same_output(got: Path, want: Path) -> None:
-    """Every shard byte-identical, same file set, same token and document counts."""
-    import json
-
-    names = sorted(p.name for p in want.iterdir())
-    assert sorted(p.name for p in got.iterdir()) == names
-    shards = [n for n in names if n != "manifest.json"]
-    assert shards, f"no shards in {want}"
-    for name in shards:
-        assert (got / name).read_bytes() == (want / name).read_bytes(), f"{name} differs"
-    got_m, want_m = (json.loads((d / "manifest.json").read_text()) for d in (got, want))
-    assert got_m["complete"] is True
-    assert (got_m["tokens"], got_m["documents"]) == (want_m["tokens"], want_m["documents"])
-
-
-@pytest.fixture
-def assert_same_output() -> Any:
-    return _assert_same_output
+def run_cgroup(root_user: None) -> Any:
+    """`fwkit run --mem MEM --runtime cgroup ARGS...`"""
+    return lambda mem, *args: fwkit_cli("run", "--mem", mem, "--runtime", "cgroup", *args)
 
 
 @pytest.fixture(scope="session")

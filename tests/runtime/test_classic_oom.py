@@ -7,12 +7,12 @@ fits under it.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from runtime_helpers import manifest
 
 from fwkit.runtime.container import RUN_LABEL
 
@@ -23,7 +23,13 @@ CAP_BYTES = 320 * 1024 * 1024
 
 
 def test_naive_script_is_oom_killed_where_fwkit_run_completes(
-    fwkit: Any, repo: Path, docker_client: Any, job_image: str, prose_file: Path, tmp_path: Path, no_leftovers: None
+    run_docker: Any,
+    repo: Path,
+    docker_client: Any,
+    job_image: str,
+    prose_file: Path,
+    tmp_path: Path,
+    no_leftovers: None,
 ) -> None:
     container = docker_client.containers.run(
         job_image,
@@ -49,21 +55,7 @@ def test_naive_script_is_oom_killed_where_fwkit_run_completes(
         container.remove(force=True)
 
     out = tmp_path / "shards"
-    done = fwkit(
-        "run",
-        "--mem",
-        CAP,
-        "--runtime",
-        "docker",
-        "--image",
-        job_image,
-        "--",
-        str(prose_file),
-        "--out",
-        str(out),
-        "--quiet",
-    )
+    done = run_docker(CAP, "--", str(prose_file), "--out", str(out), "--quiet")
     assert done.returncode == 0, done.stderr
-    manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["complete"] is True and manifest["tokens"] > 10_000_000
+    assert manifest(out)["complete"] is True and manifest(out)["tokens"] > 10_000_000
     assert "of the 320.0 MiB cap" in done.stdout

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from fwkit.errors import FwkitError
 from fwkit.runtime.job import EXIT_SIGKILL, JobResult, JobSpec, Oom
-from fwkit.runtime.process import run_process, tokenize_command
+from fwkit.runtime.process import pid_alive, run_process, tokenize_command
 from fwkit.runtime.stop import Echo
 
 NAME_RE = re.compile(r"^fwkit-run-(\d+)-[0-9a-f]+$")
@@ -183,21 +183,11 @@ class JobCgroup:
                 time.sleep(0.05)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_stale(hierarchy: Hierarchy, echo: Echo) -> None:
     """Remove job cgroups whose `fwkit run` died (e.g. `kill -9`), killing what is left inside."""
     for path in hierarchy.parent.iterdir() if hierarchy.parent.is_dir() else ():
         match = NAME_RE.match(path.name)
-        if match and path.is_dir() and not _alive(int(match.group(1))):
+        if match and path.is_dir() and not pid_alive(int(match.group(1))):
             echo(f"removing stale cgroup {path}")
             JobCgroup(path, hierarchy.version).destroy()
 

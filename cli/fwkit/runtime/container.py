@@ -23,6 +23,7 @@ from typing import Any
 
 from fwkit.errors import FwkitError
 from fwkit.runtime.job import EXIT_SIGKILL, STOP_GRACE_S, JobResult, JobSpec, Oom
+from fwkit.runtime.process import pid_alive
 from fwkit.runtime.stop import Echo, wait_or_stop
 
 RUN_LABEL = "fwkit.run"
@@ -67,13 +68,7 @@ def _owner_alive(owner: str) -> bool:
     host, _, pid = owner.rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
         return True  # another host's container: not ours to judge
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid_alive(int(pid))
 
 
 def remove_stale(client: Any, echo: Echo) -> None:

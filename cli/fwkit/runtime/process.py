@@ -31,6 +31,17 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` exists (a permission error means it does, owned by someone else)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def exit_code(returncode: int) -> int:
     """Popen's -N for "killed by signal N" as the shell's 128+N (so SIGKILL is 137 everywhere)."""
     return 128 - returncode if returncode < 0 else returncode
