@@ -10,7 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from runtime_helpers import FWKIT, assert_same_output, checkpointed, last_line, manifest, start_run, wait_until
+from runtime_helpers import (
+    FWKIT,
+    assert_same_output,
+    checkpointed,
+    fwkit_cli,
+    last_line,
+    manifest,
+    start_run,
+    wait_until,
+)
 
 from fwkit.errors import EXIT_BAD_INPUT, EXIT_OOM, EXIT_SIGINT
 from fwkit.runtime.container import OWNER_LABEL
@@ -76,3 +85,13 @@ def test_docker_ctrl_c_stops_cleanly_leaves_resumable_state_and_no_container(
     assert again.returncode == 0, again.stderr
     final = manifest(out)
     assert final["complete"] is True and final["tokens"] > state["tokens"]
+
+
+def test_missing_image_that_cannot_be_built_is_one_line(docker_client: Any, tmp_path: Path) -> None:
+    src = tmp_path / "a.txt"
+    src.write_text("hello\n")
+    done = fwkit_cli("run", "--mem", "1G", "--runtime", "docker", "--image", "fwkit-no-such-image:0",
+                     "--base-image", "fwkit-no-such-base:0", "--", str(src), "--out", str(tmp_path / "o"))  # fmt: skip
+    assert done.returncode == 2
+    assert "image fwkit-no-such-image:0 is missing: building it now" in done.stderr
+    assert "base image fwkit-no-such-base:0 is not on this host and fwkit never pulls" in last_line(done)

@@ -29,15 +29,15 @@ time.sleep(60)
 """
 
 
-def _interrupt_when_ready(marker: Path, times: int) -> threading.Thread:
-    """Send this process SIGINT (what Ctrl-C does to fwkit run) once the child is up."""
+def _interrupt_when_ready(marker: Path, times: int, signum: int = signal.SIGINT) -> threading.Thread:
+    """Send this process `signum` (SIGINT: what Ctrl-C does to fwkit run) once the child is up."""
 
     def go() -> None:
         ready = marker.with_name(marker.name + ".ready")
         while not ready.exists():
             threading.Event().wait(0.02)
         for _ in range(times):
-            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signum)
             threading.Event().wait(0.3)
 
     thread = threading.Thread(target=go, daemon=True)
@@ -62,3 +62,12 @@ def test_second_ctrl_c_kills_a_job_that_ignores_the_first(tmp_path: Path) -> Non
     code = run_process([sys.executable, "-c", STUBBORN, str(marker)], lines.append)
     assert code == 128 + signal.SIGKILL
     assert lines[-1] == "killing the job now"
+
+
+def test_sigterm_to_fwkit_run_is_forwarded_as_sigterm(tmp_path: Path) -> None:
+    marker = tmp_path / "terminated"
+    script = POLITE.replace("signal.signal(signal.SIGINT, stop)", "signal.signal(signal.SIGTERM, stop)")
+    _interrupt_when_ready(marker, times=1, signum=signal.SIGTERM)
+    code = run_process([sys.executable, "-c", script, str(marker)], [].append)
+    assert code == 143
+    assert marker.read_text() == str(int(signal.SIGTERM))
