@@ -44,10 +44,13 @@ def connect(timeout: int = PING_TIMEOUT_S) -> Any:
         client = docker.from_env(timeout=timeout)
         client.ping()
     except docker.errors.DockerException as err:
-        raise FwkitError(
-            f"the Docker engine is not reachable ({str(err).splitlines()[0][:120]}): start it "
-            "(`sudo systemctl start docker`), or use --runtime cgroup"
-        ) from None
+        reason = str(err).splitlines()[0][:120]
+        fix = (
+            "join the docker group (`sudo usermod -aG docker $USER`, then log in again)"
+            if "permission denied" in reason.lower()
+            else "start it (`sudo systemctl start docker`)"
+        )
+        raise FwkitError(f"the Docker engine is not reachable ({reason}): {fix}, or use --runtime cgroup") from None
     client.api.timeout = None  # long builds and waits: only the ping needs a short timeout
     return client
 
