@@ -1,0 +1,131 @@
+"""The tools the other plans need: Docker (for `fwkit run`), Terraform and AWS credentials (for
+`fwkit cloud`), the shipped tokenizer, and root (for swap and cgroups). Every probe has a short
+timeout, so `fwkit doctor` stays fast on a host where the daemon hangs.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+PROBE_TIMEOUT_S = 2.0
+
+
+@dataclass(frozen=True)
+class DockerFacts:
+    sdk: bool  # the `docker` Python package imports
+    available: bool  # the daemon answered
+    server_version: str | None = None
+    cgroup_driver: str | None = None  # cgroupfs or systemd
+    cgroup_version: str | None = None  # "1" or "2"
+    swap_limit: bool | None = None  # whether --memory-swap is enforced (SwapLimit)
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class TerraformFacts:
+    path: str | None
+    version: str | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class CloudFacts:
+    aws_credentials: bool
+    source: str | None  # where they were found, e.g. "environment" or "~/.aws/credentials [default]"
+
+
+@dataclass(frozen=True)
+class TokenizerFacts:
+    ok: bool
+    error: str | None = None
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split())[:200] or type(err).__name__
+
+
+def probe_docker() -> DockerFacts:
+    try:
+        import docker
+    except ImportError:
+        return DockerFacts(sdk=False, available=False, error="the docker Python package is not installed")
+    try:
+        client = docker.from_env(timeout=int(PROBE_TIMEOUT_S))
+        try:
+            info = client.info()
+        finally:
+            client.close()
+    except Exception as err:  # DockerException, requests errors, PermissionError: all mean "not usable"
+        return DockerFacts(sdk=True, available=False, error=_one_line(err))
+    return DockerFacts(
+        sdk=True,
+        available=True,
+        server_version=info.get("ServerVersion"),
+        cgroup_driver=info.get("CgroupDriver"),
+        cgroup_version=info.get("CgroupVersion"),
+        swap_limit=info.get("SwapLimit"),
+    )
+
+
+def probe_terraform() -> TerraformFacts:
+    binary = shutil.which("terraform")
+    if binary is None:
+        return TerraformFacts(None, None, "terraform is not on PATH")
+    env = {**os.environ, "CHECKPOINT_DISABLE": "1"}  # no update check over the network
+    try:
+        done = subprocess.run(
+            [binary, "version", "-json"], capture_output=True, text=True, timeout=PROBE_TIMEOUT_S, env=env
+        )
+        version = json.loads(done.stdout)["terraform_version"]
+    except (OSError, subprocess.TimeoutExpired, ValueError, KeyError, TypeError) as err:
+        return TerraformFacts(binary, None, f"`terraform version -json` failed: {_one_line(err)}")
+    return TerraformFacts(binary, str(version))
+
+
+def _profiles(path: Path) -> list[str]:
+    parser = configparser.ConfigParser()
+    try:
+        parser.read(path)
+    except configparser.Error:
+        return []
+    return parser.sections()
+
+
+def probe_cloud_credentials(home: Path | None = None) -> CloudFacts:
+    """Whether AWS credentials are configured. Presence only: no value is read out or printed."""
+    if os.environ.get("AWS_ACCESS_KEY_ID") and os.environ.get("AWS_SECRET_ACCESS_KEY"):
+        return CloudFacts(True, "environment (AWS_ACCESS_KEY_ID)")
+    if os.environ.get("AWS_WEB_IDENTITY_TOKEN_FILE"):
+        return CloudFacts(True, "environment (AWS_WEB_IDENTITY_TOKEN_FILE)")
+    home = home or Path.home()
+    profile = os.environ.get("AWS_PROFILE", "default")
+    files = (
+        (os.environ.get("AWS_SHARED_CREDENTIALS_FILE", str(home / ".aws" / "credentials")), profile),
+        (os.environ.get("AWS_CONFIG_FILE", str(home / ".aws" / "config")), "default"),
+    )
+    for name, section in files:
+        sections = _profiles(Path(name))
+        wanted = [section, f"profile {profile}"]
+        if any(s in sections for s in wanted):
+            return CloudFacts(True, f"{name} [{profile}]")
+    return CloudFacts(False, None)
+
+
+def probe_tokenizer() -> TokenizerFacts:
+    from fwkit.encoding import ranks_bytes
+
+    try:
+        ranks_bytes()
+    except (OSError, RuntimeError) as err:
+        return TokenizerFacts(False, _one_line(err))
+    return TokenizerFacts(True)
+
+
+def is_root() -> bool:
+    return os.geteuid() == 0
