@@ -1,0 +1,117 @@
+"""How big a job is before it starts: tokens, output size and duration, from a small sample.
+
+    fwkit doctor train.txt        # prints this estimate with the plan
+
+Bytes per token and tokenizer speed are measured on about 512 KiB of the inputs' first documents
+(read by `fwkit.sources.sample_text`, the tokenizer's own readers), then scaled to the inputs' text
+size. Compressed inputs are scaled by their ratio, measured on the first 4 MiB of one file per
+compression; parquet by its text column's uncompressed size from the footer. JSONL counts whole
+lines, JSON syntax and other fields included, so its token count is an overestimate.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from fwkit.sources import InputFile, discover, sample_text
+from fwkit.sources.files import open_stream
+
+SAMPLE_BYTES = 512 * 1024  # ~120k GPT-2 tokens of prose: ~0.2 s on one core, enough for 2 digits
+RATIO_PROBE_BYTES = 4 * 1024 * 1024  # decompressed bytes read to measure a compression ratio
+TOKEN_BYTES = 2  # every output format stores uint16 ids (GPT-2's 50,257 ids < 65,536)
+WARMUP_CHARS = 4096  # tokenized once before timing, so regex compilation is not counted
+
+
+@dataclass(frozen=True)
+class InputEstimate:
+    files: int
+    total_bytes: int  # on disk
+    text_bytes: int  # after decompression (parquet: the text column, uncompressed)
+    sample_bytes: int
+    sample_tokens: int
+    bytes_per_token: float  # text bytes per token in the sample
+    est_tokens: int
+    est_output_bytes: int  # tokens x 2 bytes (shard headers are a few KiB more)
+    tokens_per_second_per_worker: float
+
+    def est_seconds(self, workers: int) -> float:
+        """Tokenizing time with `workers` workers, if they scale linearly (reading is not counted)."""
+        rate = self.tokens_per_second_per_worker * max(1, workers)
+        return self.est_tokens / rate if rate > 0 else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _compression_ratio(f: InputFile) -> float:
+    """Decompressed bytes per file byte, from the start of `f`."""
+    with open_stream(f) as (stream, raw):
+        read = 0
+        while read < RATIO_PROBE_BYTES:
+            chunk = stream.read(min(1 << 20, RATIO_PROBE_BYTES - read))
+            if not chunk:
+                return read / max(f.size, 1)  # the whole file: exact
+            read += len(chunk)
+        return read / max(raw.tell(), 1)
+
+
+def _parquet_text_bytes(f: InputFile, text_column: str) -> int:
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(f.path).metadata
+    index = meta.schema.to_arrow_schema().get_field_index(text_column)
+    return sum(meta.row_group(g).column(index).total_uncompressed_size for g in range(meta.num_row_groups))
+
+
+def text_bytes(inputs: Sequence[InputFile], text_column: str) -> int:
+    """The inputs' text size once decompressed."""
+    ratios: dict[str, float] = {}
+    total = 0
+    for f in inputs:
+        if f.kind == "parquet":
+            total += _parquet_text_bytes(f, text_column)
+        elif f.compression:
+            if f.compression not in ratios:
+                ratios[f.compression] = _compression_ratio(f)
+            total += int(f.size * ratios[f.compression])
+        else:
+            total += f.size
+    return total
+
+
+def calibrate(sample: str) -> tuple[int, float]:
+    """(tokens in `sample`, tokens per second on one core) with fwkit's GPT-2 tokenizer."""
+    from fwkit.encoding import gpt2
+
+    enc = gpt2()
+    enc.encode_ordinary(sample[:WARMUP_CHARS])
+    start = time.perf_counter()
+    tokens = len(enc.encode_ordinary(sample))
+    elapsed = time.perf_counter() - start
+    return tokens, tokens / elapsed if elapsed > 0 and tokens else 0.0
+
+
+def estimate_inputs(paths: list[Path], text_column: str = "text") -> InputEstimate:
+    """Estimate the job for `paths` (files or directories); FwkitError for a missing/unreadable input."""
+    inputs = discover(paths)
+    sample = sample_text(paths, SAMPLE_BYTES, text_column)
+    sample_bytes = len(sample.encode("utf-8"))
+    tokens, rate = calibrate(sample)
+    size = text_bytes(inputs, text_column)
+    per_token = sample_bytes / tokens if tokens else 0.0
+    est_tokens = int(size / per_token) if per_token else 0
+    return InputEstimate(
+        files=len(inputs),
+        total_bytes=sum(f.size for f in inputs),
+        text_bytes=size,
+        sample_bytes=sample_bytes,
+        sample_tokens=tokens,
+        bytes_per_token=round(per_token, 3),
+        est_tokens=est_tokens,
+        est_output_bytes=est_tokens * TOKEN_BYTES,
+        tokens_per_second_per_worker=round(rate, 1),
+    )
