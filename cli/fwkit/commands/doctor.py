@@ -1,8 +1,197 @@
-"""Placeholder until its issue lands: replaced by the real command."""
+"""`fwkit doctor`: the memory this host really has (RAM, cgroup cap, swap, disk) and a plan to run.
 
-from fwkit.errors import FwkitError
+The facts come from `fwkit.host`, the estimate from `fwkit.estimate`, the decision from
+`fwkit.plan`; this module only parses options and prints. Exit codes: 0 the plan runs as is,
+1 an action comes first (swap or cloud), 2 something is broken (an input, the tokenizer).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from fwkit.estimate import InputEstimate
+    from fwkit.host.facts import HostFacts
+    from fwkit.plan import Plan
+
+OK, WARN, BAD = "[green]✓[/]", "[yellow]![/]", "[red]✗[/]"
+
+EXAMPLE = """
+Examples:
+
+  fwkit doctor
+
+  fwkit doctor --mem 16G train.txt --out shards -v
+
+  fwkit doctor --json fineweb/ | jq .plan
+
+Exit codes: 0 the plan runs here as is, 1 do something first (swap or cloud), 2 something is broken.
+"""
 
 
-def doctor() -> None:
-    """Not built yet."""
-    raise FwkitError("'fwkit doctor' is not built yet")
+def doctor(
+    inputs: Annotated[
+        list[Path] | None, typer.Argument(metavar="[INPUT]...", help="Inputs to estimate (files or directories).")
+    ] = None,
+    input_opt: Annotated[
+        list[Path] | None, typer.Option("--input", "-i", help="An input to estimate (repeatable).", show_default=False)
+    ] = None,
+    dataset: Annotated[str | None, typer.Option(help="A Hugging Face dataset (not estimated offline).")] = None,
+    mem: Annotated[
+        str | None, typer.Option("--mem", help="The cap you want to run under (16G, 512M).", envvar="FWKIT_MEM")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Where the shards will go (disk check; default .).")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Plan for exactly this many workers.")] = None,
+    text_column: Annotated[str, typer.Option(help="Parquet/JSONL text column.")] = "text",
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout (keys: docs/doctor.md).")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show the details behind each line.")] = False,
+) -> None:
+    """Find the limits that get jobs "Killed" (RAM, cgroup cap, swap, disk) and say how to run."""
+    from fwkit.errors import EXIT_ACTION_NEEDED, EXIT_BAD_INPUT, EXIT_OK, FwkitError
+    from fwkit.host.facts import gather
+    from fwkit.plan import PlanRequest, make_plan
+    from fwkit.sizes import parse_bytes
+
+    mem_bytes = parse_bytes(mem, "--mem") if mem else None
+    paths = [*(inputs or []), *(input_opt or [])]
+    facts = gather(out or Path("."))
+    problems: list[str] = []
+    notes: list[str] = []
+    if not facts.tokenizer.ok:
+        problems.append(f"tokenizer: {facts.tokenizer.error}")
+    estimate = None
+    if paths:
+        from fwkit.estimate import estimate_inputs
+
+        try:
+            estimate = estimate_inputs(paths, text_column)
+        except FwkitError as err:
+            problems.append(err.message)
+    if dataset:
+        notes.append(f"--dataset {dataset}: its size cannot be estimated offline; the plan assumes streaming")
+    request = PlanRequest(
+        mem_bytes=mem_bytes,
+        workers=workers,
+        inputs=tuple(str(p) for p in paths) or ((f"--dataset {dataset}",) if dataset else ()),
+        out_dir=str(out) if out else None,
+        estimate=estimate,
+    )
+    plan = make_plan(facts, request)
+    if as_json:
+        doc: dict[str, Any] = {
+            **facts.to_json(),
+            "inputs": estimate.to_json() if estimate else None,
+            "plan": plan.to_json(),
+            "problems": problems,
+            "notes": notes,
+        }
+        typer.echo(json.dumps(doc, indent=2))
+    else:
+        from rich.console import Console
+
+        render(Console(highlight=False, soft_wrap=True), facts, estimate, plan, problems + notes, verbose)
+    raise typer.Exit(EXIT_BAD_INPUT if problems else EXIT_OK if plan.ready else EXIT_ACTION_NEEDED)
+
+
+doctor.__doc__ = f"{doctor.__doc__}\n{EXAMPLE}"
+
+
+def _line(console: Console, mark: str, title: str, text: str, details: list[str], verbose: bool) -> None:
+    console.print(f"{mark} [bold]{title}[/]: {text}")
+    if verbose:
+        for detail in details:
+            console.print(f"    {detail}", markup=False)
+
+
+def render(
+    console: Console,
+    facts: HostFacts,
+    estimate: InputEstimate | None,
+    plan: Plan,
+    problems: list[str],
+    verbose: bool,
+) -> None:
+    """The human report: one line per concern, a status mark each, then the plan."""
+    from fwkit.sizes import format_bytes as fb
+    from fwkit.sizes import format_count
+
+    m, s, c, d = facts.memory, facts.swap, facts.cpu, facts.disk
+    cap = f"cgroup cap {fb(m.limit_bytes)}" if m.limit_bytes is not None else "no cgroup cap"
+    _line(
+        console,
+        OK if plan.need_bytes <= m.usable_bytes else WARN,
+        "Memory",
+        f"{fb(m.usable_bytes)} usable ({fb(m.available_bytes)} of {fb(m.total_bytes)} RAM available, {cap})",
+        [
+            f"cgroup v{m.cgroup_version} at {m.cgroup_path}" if m.cgroup_version else "no memory cgroup visible",
+            f"cgroup usage {fb(m.cgroup_usage_bytes or 0)} (working set, without inactive file cache)",
+            "the cgroup may swap" if m.swap_allowed else "the cgroup forbids swap",
+        ],
+        verbose,
+    )
+    devices = [f"{dev.path} ({dev.kind}) {fb(dev.size_bytes)}, {fb(dev.used_bytes)} used" for dev in s.devices]
+    _line(
+        console,
+        OK if s.total_bytes or plan.mode != "swap" else WARN,
+        "Swap",
+        f"{fb(s.free_bytes)} free of {fb(s.total_bytes)}" if s.total_bytes else "none",
+        devices or ["no active swap files or partitions (/proc/swaps)"],
+        verbose,
+    )
+    quota = f"quota {c.quota:g} CPUs" if c.quota is not None else "no CPU quota"
+    _line(console, OK, "CPUs", f"{c.count} usable", [f"affinity {c.affinity}, {quota}"], verbose)
+    disk_ok = estimate is None or estimate.est_output_bytes <= d.free_bytes
+    _line(console, OK if disk_ok else BAD, "Disk", f"{fb(d.free_bytes)} free at {d.path}", [], verbose)
+    dk = facts.docker
+    docker_text = (
+        f"engine {dk.server_version} (cgroup v{dk.cgroup_version}, {dk.cgroup_driver})"
+        if dk.available
+        else "not reachable: `fwkit run` will use a native cgroup"
+    )
+    swap_limit = f"swap limit supported: {dk.swap_limit}"
+    _line(console, OK if dk.available else WARN, "Docker", docker_text, [dk.error or swap_limit], verbose)
+    tf = facts.terraform
+    tf_text = tf.version or "not found (only `fwkit cloud` needs it)"
+    _line(console, OK if tf.version else WARN, "Terraform", tf_text, [tf.path or "", tf.error or ""], verbose)
+    aws = facts.cloud
+    aws_text = f"found ({aws.source})" if aws.aws_credentials else "none (only `fwkit cloud` needs them)"
+    _line(console, OK if aws.aws_credentials else WARN, "AWS credentials", aws_text, [], verbose)
+    tok = facts.tokenizer
+    _line(console, OK if tok.ok else BAD, "Tokenizer", "GPT-2 ranks intact" if tok.ok else str(tok.error), [], verbose)
+    root_text = "yes" if facts.root else "no (swap files and native cgroups need root)"
+    _line(console, OK, "Root", root_text, [], verbose)
+    if estimate is not None:
+        text = (
+            f"{estimate.files} file(s), {fb(estimate.total_bytes)}: ~{format_count(estimate.est_tokens)} tokens, "
+            f"~{fb(estimate.est_output_bytes)} of shards, ~{estimate.est_seconds(plan.workers):.0f} s "
+            f"with {plan.workers} worker(s)"
+        )
+        details = [
+            f"{fb(estimate.text_bytes)} of text, {estimate.bytes_per_token:.2f} bytes/token "
+            f"(sample: {fb(estimate.sample_bytes)}, {estimate.sample_tokens:,} tokens)",
+            f"{estimate.tokens_per_second_per_worker:,.0f} tokens/s per worker (tokenizer only; reading not counted)",
+        ]
+        _line(console, OK, "Inputs", text, details, verbose)
+    for problem in problems:
+        console.print(f"{BAD} {problem}", markup=True)
+    _render_plan(console, plan)
+
+
+def _render_plan(console: Console, plan: Plan) -> None:
+    from rich.markup import escape
+
+    mark = OK if plan.ready else WARN
+    where = f" on {plan.instance}" if plan.instance else ""
+    console.print(f"\n{mark} [bold]Plan: {plan.mode}{where}[/], {plan.workers} worker(s)")
+    for reason in plan.reasons:
+        console.print(f"  - {escape(reason)}")
+    if plan.commands:
+        console.print("  Next:" if plan.ready else "  Do this first, then run:")
+        for command in plan.commands:
+            console.print(f"    [cyan]{escape(command)}[/]")

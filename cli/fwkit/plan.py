@@ -1,0 +1,176 @@
+"""Host facts -> how to run: `streaming` here, `swap` first, or `cloud`; with the reasons and commands.
+
+    fwkit doctor --mem 16G train.txt --out shards     # prints this plan
+
+`fwkit doctor`, `fwkit run` and the cloud bootstrap all decide with `make_plan`. The job's need is
+the streaming job's expected peak (`fwkit.engine.budget`, measured constants) for its worker count;
+the host's limit is what a job started now can get: available RAM, and the cgroup cap minus what
+the cgroup already uses. With `--mem X` the job is sized to X and the host must be able to give X.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from fwkit.engine.budget import MiB, size_job
+from fwkit.errors import FwkitError
+from fwkit.estimate import InputEstimate
+from fwkit.host.facts import HostFacts
+from fwkit.sizes import format_bytes
+
+GiB = 1024 * MiB
+MEM_STEP = 256 * MiB  # a suggested --mem is rounded up to this: 272 MiB needed -> --mem 512M
+SWAP_DISK_RESERVE = 1 * GiB  # left free on the swap file's disk, so the system can still write logs
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """What the user asked for (all optional)."""
+
+    mem_bytes: int | None = None  # --mem: the cap to run under
+    workers: int | None = None  # --workers: exactly this many
+    inputs: tuple[str, ...] = ()
+    out_dir: str | None = None
+    estimate: InputEstimate | None = None
+
+
+@dataclass
+class Plan:
+    mode: str  # "streaming", "swap" or "cloud"
+    ready: bool  # runs as is (exit 0); False: an action comes first (exit 1)
+    workers: int
+    item_bytes: int
+    need_bytes: int  # the job's expected peak
+    mem_bytes: int  # the cap it runs under (--mem)
+    limit_bytes: int  # what this host can give a job now
+    swap_bytes: int | None = None  # swap to add (mode swap, when existing swap is not enough)
+    instance: str | None = None  # EC2 type (mode cloud)
+    instance_usd_per_hour: float | None = None
+    reasons: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def mem_arg(n: int) -> str:
+    """Bytes -> a `--mem` value that is at least `n`: `16G` when whole GiB, else MiB rounded up."""
+    return f"{n // GiB}G" if n % GiB == 0 else f"{-(-n // MiB)}M"
+
+
+def _round_up(n: int, step: int) -> int:
+    return -(-n // step) * step
+
+
+def _run_command(request: PlanRequest, mem: int, allow_swap: bool) -> str:
+    inputs = " ".join(shlex.quote(p) for p in request.inputs) or "INPUT"
+    out = shlex.quote(request.out_dir) if request.out_dir else "DIR"
+    swap = " --allow-swap" if allow_swap else ""
+    workers = f" --workers {request.workers}" if request.workers else ""
+    return f"fwkit run --mem {mem_arg(mem)}{swap} -- {inputs} --out {out}{workers}"
+
+
+def _limit_reason(facts: HostFacts) -> str:
+    m = facts.memory
+    text = f"this host can give a job {format_bytes(m.usable_bytes)}: {format_bytes(m.available_bytes)} RAM available"
+    if m.limit_bytes is not None:
+        used = format_bytes(m.cgroup_usage_bytes or 0)
+        text += f", cgroup cap {format_bytes(m.limit_bytes)} ({m.cgroup_path}) with {used} already used"
+    return text
+
+
+def _swap_usable(facts: HostFacts) -> int:
+    """Existing free swap this process's cgroup may use."""
+    cap = facts.memory.cgroup_swap_limit_bytes
+    return 0 if not facts.memory.swap_allowed else min(facts.swap.free_bytes, cap if cap is not None else 1 << 62)
+
+
+def _try_swap(plan: Plan, facts: HostFacts, request: PlanRequest) -> bool:
+    """Turn `plan` into a swap plan if swap closes the gap; else add why not to its reasons."""
+    from fwkit.swap import recommended_swap_bytes
+
+    gap = plan.mem_bytes - plan.limit_bytes
+    if not facts.memory.swap_allowed:
+        plan.reasons.append(f"swap would not help: the cgroup forbids swap ({facts.memory.cgroup_path})")
+        return False
+    if _swap_usable(facts) >= gap:
+        plan.mode, plan.ready = "swap", True
+        plan.reasons.append(f"the existing swap ({format_bytes(facts.swap.free_bytes)} free) covers the rest")
+        plan.commands.append(_run_command(request, plan.mem_bytes, allow_swap=True))
+        return True
+    size = recommended_swap_bytes(plan.mem_bytes, plan.limit_bytes)
+    cap = facts.memory.cgroup_swap_limit_bytes
+    room = facts.swap_disk.free_bytes - SWAP_DISK_RESERVE
+    if not facts.root:
+        why = "adding swap needs root (run `fwkit doctor` with sudo to plan it)"
+    elif cap is not None and cap < gap:
+        why = f"the cgroup lets this job swap only {format_bytes(cap)}, less than the {format_bytes(gap)} missing"
+    elif room < size:
+        why = f"a {format_bytes(size)} swap file does not fit on {facts.swap_disk.path} ({format_bytes(room)} free)"
+    else:
+        plan.mode, plan.ready, plan.swap_bytes = "swap", False, size
+        plan.reasons.append(f"a {format_bytes(size)} swap file closes the gap (slower than RAM, but no OOM kill)")
+        plan.commands.append(f"sudo scripts/swap_setup.sh --size {mem_arg(size)}")
+        plan.commands.append(_run_command(request, plan.mem_bytes, allow_swap=True))
+        return True
+    plan.reasons.append(f"swap is not an option: {why}")
+    return False
+
+
+def _go_cloud(plan: Plan, request: PlanRequest) -> None:
+    from fwkit.cloud.sizing import cheapest_instance
+
+    plan.mode, plan.ready, plan.swap_bytes = "cloud", False, None
+    plan.commands.clear()
+    try:
+        instance = cheapest_instance(plan.mem_bytes / GiB, request.workers or 1)
+    except FwkitError as err:
+        plan.reasons.append(err.message)
+        return
+    plan.instance, plan.instance_usd_per_hour = instance.name, instance.usd_per_hour
+    plan.reasons.append(f"run it in the cloud: {instance.name} is the cheapest fit (${instance.usd_per_hour}/h)")
+    plan.commands.append(f"fwkit cloud up --mem {mem_arg(plan.mem_bytes)}")
+
+
+def make_plan(facts: HostFacts, request: PlanRequest) -> Plan:
+    """Decide how to run the job described by `request` on the host described by `facts`."""
+    limit = facts.memory.usable_bytes
+    cpus = facts.cpu.count
+    reasons: list[str] = []
+    ready = True
+    if request.mem_bytes is not None:
+        job = size_job(cpus, request.mem_bytes, request.workers)
+        mem = request.mem_bytes
+        if job.peak_bytes > mem:
+            mem = _round_up(job.peak_bytes, MEM_STEP)
+            ready = False
+            reasons.append(
+                f"--mem {format_bytes(request.mem_bytes)} is below the smallest job with {job.workers} worker(s) "
+                f"({format_bytes(job.peak_bytes)}): use --mem {mem_arg(mem)}"
+            )
+    else:
+        job = size_job(cpus, limit, request.workers)
+        mem = max(job.peak_bytes, min(limit, _round_up(job.peak_bytes, MEM_STEP)))
+    reasons.append(
+        f"the streaming job needs about {format_bytes(job.peak_bytes)} "
+        f"({job.workers} worker(s) of {cpus} usable CPUs, {job.item_bytes // 1024} KiB work items)"
+    )
+    reasons.append(_limit_reason(facts))
+    plan = Plan("streaming", ready, job.workers, job.item_bytes, job.peak_bytes, mem, limit, reasons=reasons)
+    if mem <= limit:
+        plan.reasons.append(f"a {mem_arg(mem)} cap fits on this host: run it here")
+        plan.commands.append(_run_command(request, mem, allow_swap=False))
+    else:
+        plan.reasons.append(f"a {format_bytes(mem)} cap is {format_bytes(mem - limit)} more than this host can give")
+        if not _try_swap(plan, facts, request):
+            _go_cloud(plan, request)
+    estimate = request.estimate
+    if estimate is not None and estimate.est_output_bytes > facts.disk.free_bytes:
+        plan.reasons.append(
+            f"the output needs about {format_bytes(estimate.est_output_bytes)} but {facts.disk.path} has "
+            f"{format_bytes(facts.disk.free_bytes)} free: choose an --out on a bigger disk, or"
+        )
+        _go_cloud(plan, request)
+    return plan
