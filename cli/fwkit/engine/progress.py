@@ -48,14 +48,16 @@ class Progress:
         self.quiet = quiet
         self.tty = sys.stderr.isatty()
         self.started = time.monotonic()
-        self._last = 0.0
+        self._last = 0.0 if self.tty else self.started  # a log's first line comes after an interval
         self.peak_rss = 0
         self.documents = self.tokens = self.done_bytes = 0
 
     def update(self, documents: int, tokens: int, done_bytes: int, force: bool = False) -> None:
+        """Count, and redraw if due (`force`: now, on a terminal; a log gets the summary instead)."""
         self.documents, self.tokens, self.done_bytes = documents, tokens, done_bytes
         now = time.monotonic()
-        if self.quiet or (not force and now - self._last < (TTY_INTERVAL if self.tty else LOG_INTERVAL)):
+        due = now - self._last >= (TTY_INTERVAL if self.tty else LOG_INTERVAL) or (force and self.tty)
+        if self.quiet or not due:
             return
         self._last = now
         rss = tree_rss_bytes()
