@@ -89,8 +89,6 @@ def _swap_usable(facts: HostFacts) -> int:
 
 def _try_swap(plan: Plan, facts: HostFacts, request: PlanRequest) -> bool:
     """Turn `plan` into a swap plan if swap closes the gap; else add why not to its reasons."""
-    from fwkit.swap import recommended_swap_bytes
-
     gap = plan.mem_bytes - plan.limit_bytes
     if not facts.memory.swap_allowed:
         plan.reasons.append(f"swap would not help: the cgroup forbids swap ({facts.memory.cgroup_path})")
@@ -100,6 +98,8 @@ def _try_swap(plan: Plan, facts: HostFacts, request: PlanRequest) -> bool:
         plan.reasons.append(f"the existing swap ({format_bytes(facts.swap.free_bytes)} free) covers the rest")
         plan.commands.append(_run_command(request, plan.mem_bytes, allow_swap=True))
         return True
+    from fwkit.swap import recommended_swap_bytes
+
     size = recommended_swap_bytes(plan.mem_bytes, plan.limit_bytes)
     cap = facts.memory.cgroup_swap_limit_bytes
     room = facts.swap_disk.free_bytes - SWAP_DISK_RESERVE
