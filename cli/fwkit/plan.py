@@ -90,31 +90,30 @@ def _swap_usable(facts: HostFacts) -> int:
 def _try_swap(plan: Plan, facts: HostFacts, request: PlanRequest) -> bool:
     """Turn `plan` into a swap plan if swap closes the gap; else add why not to its reasons."""
     gap = plan.mem_bytes - plan.limit_bytes
-    if not facts.memory.swap_allowed:
-        plan.reasons.append(f"swap would not help: the cgroup forbids swap ({facts.memory.cgroup_path})")
-        return False
-    if _swap_usable(facts) >= gap:
+    if facts.memory.swap_allowed and _swap_usable(facts) >= gap:
         plan.mode, plan.ready = "swap", True
         plan.reasons.append(f"the existing swap ({format_bytes(facts.swap.free_bytes)} free) covers the rest")
         plan.commands.append(_run_command(request, plan.mem_bytes, allow_swap=True))
         return True
-    from fwkit.swap import recommended_swap_bytes
-
-    size = recommended_swap_bytes(plan.mem_bytes, plan.limit_bytes)
     cap = facts.memory.cgroup_swap_limit_bytes
-    room = facts.swap_disk.free_bytes - SWAP_DISK_RESERVE
-    if not facts.root:
+    if not facts.memory.swap_allowed:
+        why = f"the cgroup forbids swap ({facts.memory.cgroup_path})"
+    elif not facts.root:
         why = "adding swap needs root (run `fwkit doctor` with sudo to plan it)"
     elif cap is not None and cap < gap:
         why = f"the cgroup lets this job swap only {format_bytes(cap)}, less than the {format_bytes(gap)} missing"
-    elif room < size:
-        why = f"a {format_bytes(size)} swap file does not fit on {facts.swap_disk.path} ({format_bytes(room)} free)"
     else:
-        plan.mode, plan.ready, plan.swap_bytes = "swap", False, size
-        plan.reasons.append(f"a {format_bytes(size)} swap file closes the gap (slower than RAM, but no OOM kill)")
-        plan.commands.append(f"sudo scripts/swap_setup.sh --size {mem_arg(size)}")
-        plan.commands.append(_run_command(request, plan.mem_bytes, allow_swap=True))
-        return True
+        from fwkit.swap import recommended_swap_bytes
+
+        size = recommended_swap_bytes(plan.mem_bytes, plan.limit_bytes)
+        room = facts.swap_disk.free_bytes - SWAP_DISK_RESERVE
+        why = f"a {format_bytes(size)} swap file does not fit on {facts.swap_disk.path} ({format_bytes(room)} free)"
+        if room >= size:
+            plan.mode, plan.ready, plan.swap_bytes = "swap", False, size
+            plan.reasons.append(f"a {format_bytes(size)} swap file closes the gap (slower than RAM, but no OOM kill)")
+            plan.commands.append(f"sudo scripts/swap_setup.sh --size {mem_arg(size)}")
+            plan.commands.append(_run_command(request, plan.mem_bytes, allow_swap=True))
+            return True
     plan.reasons.append(f"swap is not an option: {why}")
     return False
 

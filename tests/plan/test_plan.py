@@ -1,0 +1,111 @@
+"""The planner on described hosts: streaming when it fits, swap when swap closes the gap, else cloud."""
+
+from __future__ import annotations
+
+import pytest
+
+from fwkit.engine.budget import ITEM_BYTES_MIN, MiB, expected_peak_bytes, size_job
+from fwkit.estimate import InputEstimate
+from fwkit.plan import PlanRequest, make_plan, mem_arg
+
+GiB = 1024**3
+FLOOR = expected_peak_bytes(1, ITEM_BYTES_MIN)  # the smallest streaming job
+
+
+def estimate(output_bytes: int) -> InputEstimate:
+    tokens = output_bytes // 2
+    return InputEstimate(1, tokens * 3, tokens * 3, 1000, 333, 3.0, tokens, output_bytes, 1e6)
+
+
+@pytest.mark.parametrize(("n", "text"), [(16 * GiB, "16G"), (GiB + 1, "1025M"), (300 * MiB, "300M")])
+def test_mem_arg_never_rounds_down(n, text):
+    assert mem_arg(n) == text
+
+
+def test_plenty_of_memory_streams_with_every_cpu(host):
+    plan = make_plan(host(cpus=4), PlanRequest(inputs=("train.txt",), out_dir="shards"))
+    assert (plan.mode, plan.ready, plan.workers) == ("streaming", True, 4)
+    assert plan.need_bytes == size_job(4, None).peak_bytes
+    assert plan.need_bytes <= plan.mem_bytes <= plan.limit_bytes
+    assert plan.commands == [f"fwkit run --mem {mem_arg(plan.mem_bytes)} -- train.txt --out shards"]
+
+
+def test_cgroup_headroom_is_the_limit(host):
+    facts = host(available=16 * GiB, limit=2 * GiB, usage=512 * MiB)
+    plan = make_plan(facts, PlanRequest())
+    assert plan.limit_bytes == 2 * GiB - 512 * MiB
+    assert any("cgroup cap 2.0 GiB" in r for r in plan.reasons)
+
+
+def test_workers_are_reduced_to_fit(host):
+    facts = host(available=400 * MiB, cpus=8)
+    plan = make_plan(facts, PlanRequest())
+    assert plan.mode == "streaming"
+    assert 1 <= plan.workers < 8
+    assert plan.need_bytes <= 400 * MiB
+
+
+def test_small_mem_fits(host):
+    plan = make_plan(host(), PlanRequest(mem_bytes=GiB, workers=2))
+    assert (plan.mode, plan.ready, plan.workers, plan.mem_bytes) == ("streaming", True, 2, GiB)
+    assert plan.commands[0].startswith("fwkit run --mem 1G -- INPUT --out DIR")
+    assert plan.commands[0].endswith("--workers 2")
+
+
+def test_mem_below_the_smallest_job_is_raised(host):
+    plan = make_plan(host(), PlanRequest(mem_bytes=100 * MiB))
+    assert not plan.ready
+    assert plan.mem_bytes >= FLOOR and plan.mem_bytes % (256 * MiB) == 0
+    assert any("below the smallest job" in r for r in plan.reasons)
+
+
+def test_mem_above_the_host_with_swap_room_as_root_is_swap(host):
+    plan = make_plan(host(available=8 * GiB), PlanRequest(mem_bytes=12 * GiB, inputs=("a.txt",), out_dir="o"))
+    assert (plan.mode, plan.ready) == ("swap", False)
+    assert plan.swap_bytes is not None and plan.swap_bytes >= 4 * GiB
+    assert plan.commands == [
+        f"sudo scripts/swap_setup.sh --size {mem_arg(plan.swap_bytes)}",
+        "fwkit run --mem 12G --allow-swap -- a.txt --out o",
+    ]
+
+
+def test_existing_swap_that_covers_the_gap_runs_as_is(host):
+    plan = make_plan(host(available=8 * GiB, swap_free=8 * GiB), PlanRequest(mem_bytes=12 * GiB))
+    assert (plan.mode, plan.ready, plan.swap_bytes) == ("swap", True, None)
+    assert plan.commands == ["fwkit run --mem 12G --allow-swap -- INPUT --out DIR"]
+
+
+@pytest.mark.parametrize(
+    ("facts_kwargs", "why"),
+    [
+        ({"root": False}, "needs root"),
+        ({"swap_allowed": False, "limit": 8 * GiB}, "forbids swap"),
+        ({"swap_cap": GiB, "limit": 8 * GiB}, "lets this job swap only"),
+        ({"swap_disk_free": 2 * GiB}, "does not fit on /"),
+    ],
+)
+def test_no_swap_possible_is_cloud(host, facts_kwargs, why):
+    plan = make_plan(host(available=8 * GiB, **facts_kwargs), PlanRequest(mem_bytes=12 * GiB))
+    assert (plan.mode, plan.ready) == ("cloud", False)
+    assert any(why in r for r in plan.reasons), plan.reasons
+    assert plan.instance is not None and plan.instance_usd_per_hour is not None
+    assert plan.commands == ["fwkit cloud up --mem 12G"]
+
+
+def test_output_larger_than_the_disk_is_cloud(host):
+    facts = host(disk_free=10 * GiB)
+    plan = make_plan(facts, PlanRequest(estimate=estimate(20 * GiB)))
+    assert plan.mode == "cloud"
+    assert any("the output needs about 20.0 GiB" in r for r in plan.reasons)
+    assert not any(c.startswith("fwkit run") for c in plan.commands)
+
+
+def test_output_that_fits_keeps_streaming(host):
+    plan = make_plan(host(disk_free=10 * GiB), PlanRequest(estimate=estimate(5 * GiB)))
+    assert plan.mode == "streaming"
+
+
+def test_no_instance_big_enough_says_so(host):
+    plan = make_plan(host(root=False), PlanRequest(mem_bytes=100_000 * GiB))
+    assert plan.mode == "cloud" and plan.instance is None and plan.commands == []
+    assert any("no instance type" in r for r in plan.reasons)
