@@ -1,0 +1,111 @@
+"""A fwkit job as the AWS module's variables: what `fwkit cloud plan|up` write to tfvars.
+
+The job's inputs must be reachable from the instance (`s3://` objects, `s3://` prefixes ending in
+`/`, `https://` files, or `--dataset` from the hub) and its `--out` must be an `s3://` prefix;
+a local path is refused with the command that uploads it. No secret is ever put here: the
+Hugging Face token is named by its SSM parameter only.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from fwkit import __version__
+from fwkit.errors import FwkitError
+from fwkit.sizes import format_bytes, parse_bytes
+
+GiB = 1024**3
+# Output size from input size when no sample was measured: 2 bytes a token (uint16) at a
+# conservative 3.5 bytes of text a token (GPT-2 averages ~4.3 on English prose; code and
+# non-Latin text need fewer bytes a token, so more output): output = input x 2 / 3.5 = 0.57x.
+TOKEN_BYTES = 2
+CONSERVATIVE_BYTES_PER_TOKEN = 3.5
+_S3_OUT = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^/].*$")
+_REMOTE = ("s3://", "https://")
+
+
+@dataclass(frozen=True)
+class CloudJob:
+    """Everything `terraform/` needs to run one job; `to_tfvars` is the JSON it reads."""
+
+    inputs: tuple[str, ...]
+    output_uri: str
+    options: tuple[str, ...]
+    mem: str
+    min_vcpus: int = 1
+    instance_type: str = ""
+    spot: bool = False
+    input_bytes: int = 0
+    output_bytes: int = 0
+    max_hours: float = 12
+    region: str = "us-east-1"
+    name: str = "fwkit"
+    hf_token_parameter: str = ""
+    fwkit_version: str = __version__
+    wheel_uri: str = ""
+    runtime: str = "cgroup"
+
+    @property
+    def mem_gib(self) -> float:
+        return parse_bytes(self.mem, "--mem") / GiB
+
+    def to_tfvars(self) -> dict[str, Any]:
+        return {
+            "aws_region": self.region,
+            "name": self.name,
+            "mem_gib": round(self.mem_gib, 3),
+            "min_vcpus": self.min_vcpus,
+            "instance_type": self.instance_type,
+            "use_spot": self.spot,
+            # Whole GiB, rounded up: the volume is sized from these.
+            "input_gib": math.ceil(self.input_bytes / GiB),
+            "output_gib": math.ceil(self.output_bytes / GiB),
+            "fwkit_version": self.fwkit_version,
+            "fwkit_wheel_uri": self.wheel_uri,
+            "job": {"inputs": list(self.inputs), "mem": self.mem, "options": list(self.options)},
+            "output_uri": self.output_uri.rstrip("/"),
+            "runtime": self.runtime,
+            "max_hours": self.max_hours,
+            "hf_token_ssm_parameter": self.hf_token_parameter,
+        }
+
+
+def check_reachable(inputs: list[str], out: str | None, streams: bool) -> None:
+    """Refuse what the instance cannot reach: local inputs, a local or bucket-only --out."""
+    for path in inputs:
+        if not path.startswith(_REMOTE):
+            raise FwkitError(
+                f"input {path} is on this machine, not reachable from the instance: upload it first "
+                f"(`aws s3 cp {path} s3://BUCKET/raw/`) and pass the s3:// URI"
+            )
+    if not inputs and not streams:
+        raise FwkitError("the job has no input: give s3:// or https:// inputs, or --dataset to stream from the hub")
+    if out is None or not _S3_OUT.match(out):
+        raise FwkitError(
+            f"--out {out or '(missing)'} must be an s3://bucket/prefix: the instance uploads the shards there"
+        )
+
+
+def output_bytes_for(input_bytes: int, output_size: str | None) -> int:
+    """The shards' expected size: `--output-size` if given, else derived from the input's size."""
+    if output_size:
+        return parse_bytes(output_size, "--output-size")
+    if input_bytes:
+        return math.ceil(input_bytes * TOKEN_BYTES / CONSERVATIVE_BYTES_PER_TOKEN)
+    raise FwkitError(
+        "give --output-size (about 2 bytes a token: 10B tokens = 20G) or --input-size, "
+        "so the instance's disk can be sized"
+    )
+
+
+def describe(job: CloudJob) -> str:
+    """One line for the confirmation prompt: what runs where, with which limits."""
+    market = "spot" if job.spot else "on-demand"
+    return (
+        f"{market} in {job.region}, max {job.max_hours:g} h, --mem {job.mem}, "
+        f"{len(job.inputs)} input(s) ({format_bytes(job.input_bytes)}), "
+        f"~{format_bytes(job.output_bytes)} of shards to {job.output_uri}"
+    )
