@@ -86,7 +86,9 @@ def doctor(
     if as_json:
         doc: dict[str, Any] = {
             **facts.to_json(),
-            "inputs": estimate.to_json() if estimate else None,
+            "inputs": {**estimate.to_json(), "est_seconds": round(estimate.est_seconds(plan.workers), 1)}
+            if estimate
+            else None,
             "plan": plan.to_json(),
             "problems": problems,
             "notes": notes,

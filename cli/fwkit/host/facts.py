@@ -56,7 +56,9 @@ class HostFacts:
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON types, keyed as docs/doctor.md documents them."""
-        return dataclasses.asdict(self)
+        doc = dataclasses.asdict(self)
+        doc["memory"]["usable_bytes"] = self.memory.usable_bytes
+        return doc
 
 
 def gather(out_dir: Path = Path("."), probes: bool = True, source: CgroupSource | None = None) -> HostFacts:

@@ -1,0 +1,143 @@
+"""`fwkit doctor` on this host: every documented JSON key, exit codes, the estimate, the report.
+
+The real-cgroup checks (a doctor child under a 3 GiB / 256 MiB cap) are in tests/host/test_real_cgroup.py.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from fwkit.cli import app
+from fwkit.errors import EXIT_ACTION_NEEDED, EXIT_BAD_INPUT, EXIT_OK
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "doctor.md"
+REQUIRED = [
+    "memory.total_bytes", "memory.available_bytes", "memory.limit_bytes", "swap.total_bytes", "swap.free_bytes",
+    "cpu.count", "disk.free_bytes", "docker.available", "terraform.version", "plan.mode", "plan.workers",
+    "plan.need_bytes", "plan.reasons", "plan.commands",
+]  # fmt: skip
+runner = CliRunner()
+
+
+def doctor(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["doctor", *args])
+    return result.exit_code, result.output
+
+
+def doctor_json(*args: str) -> tuple[int, dict[str, Any]]:
+    code, out = doctor("--json", *args)
+    return code, json.loads(out)
+
+
+def flat_keys(value: Any, prefix: str = "") -> list[str]:
+    """{"a": {"b": 1}, "c": [{"d": 2}]} -> ["a.b", "c", "c[].d"]: the leaves, and lists of objects."""
+    if isinstance(value, dict):
+        keys: list[str] = []
+        for name, sub in value.items():
+            keys += flat_keys(sub, f"{prefix}.{name}" if prefix else name)
+        return keys
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return [prefix, *flat_keys(value[0], f"{prefix}[]")]
+    return [prefix]
+
+
+@pytest.fixture(scope="module")
+def english_file(tmp_path_factory: pytest.TempPathFactory, english_text: str) -> Path:
+    path = tmp_path_factory.mktemp("doctor") / "english.txt"
+    path.write_text(english_text[:3_000_000], encoding="utf-8")
+    return path
+
+
+def test_json_holds_every_documented_key(english_file):
+    code, doc = doctor_json(str(english_file), "--mem", "1G")
+    documented = set(re.findall(r"^\| `([a-z_.\[\]]+)` \|", DOCS.read_text(), re.MULTILINE))
+    keys = set(flat_keys(doc))
+    assert not keys - documented, f"undocumented keys in docs/doctor.md: {sorted(keys - documented)}"
+    assert set(REQUIRED) <= keys
+    assert code == EXIT_OK
+    assert doc["memory"]["total_bytes"] >= doc["memory"]["available_bytes"] > 0
+    assert doc["cpu"]["count"] >= 1 and doc["disk"]["free_bytes"] > 0
+    assert doc["plan"]["mode"] == "streaming" and doc["plan"]["commands"]
+
+
+def test_without_inputs_is_fast_and_inputs_null():
+    start = time.monotonic()
+    code, doc = doctor_json()
+    assert time.monotonic() - start < 3.0
+    assert doc["inputs"] is None and doc["problems"] == []
+    assert code in (EXIT_OK, EXIT_ACTION_NEEDED)  # depends on the host; this host: streaming
+
+
+def test_small_mem_streams_and_exits_0():
+    code, doc = doctor_json("--mem", "1G", "--workers", "1")
+    assert (code, doc["plan"]["mode"], doc["plan"]["workers"]) == (EXIT_OK, "streaming", 1)
+    assert doc["plan"]["mem_bytes"] == 1024**3
+    assert doc["plan"]["commands"] == ["fwkit run --mem 1G -- INPUT --out DIR --workers 1"]
+
+
+def test_mem_beyond_ram_and_swap_needs_an_action():
+    code, doc = doctor_json()
+    beyond = doc["memory"]["total_bytes"] + doc["swap"]["total_bytes"] + 4 * 1024**3
+    code, doc = doctor_json("--mem", f"{beyond // 1024**2}M", "--out", "/tmp/fwkit-doctor-out")
+    assert doc["plan"]["mode"] in ("swap", "cloud")
+    assert not doc["plan"]["ready"] and code == EXIT_ACTION_NEEDED
+    assert doc["plan"]["mem_bytes"] > doc["plan"]["limit_bytes"]
+    assert doc["disk"]["path"] == "/tmp"  # the nearest existing parent of --out
+
+
+def test_estimate_is_close_to_the_real_token_count(english_file, tmp_path):
+    from fwkit.encoding import gpt2
+
+    true_tokens = len(gpt2().encode_ordinary(english_file.read_text(encoding="utf-8")))
+    _, doc = doctor_json("--input", str(english_file))
+    est = doc["inputs"]
+    assert est["total_bytes"] == est["text_bytes"] == english_file.stat().st_size
+    assert abs(est["est_tokens"] - true_tokens) / true_tokens < 0.15, (est, true_tokens)
+    assert est["est_output_bytes"] == 2 * est["est_tokens"]
+    assert est["tokens_per_second_per_worker"] > 1000
+
+    packed = tmp_path / "english.txt.gz"
+    packed.write_bytes(gzip.compress(english_file.read_bytes()))
+    _, doc = doctor_json(str(packed))
+    assert doc["inputs"]["total_bytes"] == packed.stat().st_size
+    assert abs(doc["inputs"]["text_bytes"] - english_file.stat().st_size) / english_file.stat().st_size < 0.1
+
+
+def test_missing_input_is_broken_exit_2(tmp_path):
+    missing = tmp_path / "nope.txt"
+    code, doc = doctor_json(str(missing))
+    assert code == EXIT_BAD_INPUT
+    assert any(str(missing) in p for p in doc["problems"])
+    code, out = doctor(str(missing))
+    assert code == EXIT_BAD_INPUT and f"{missing}: no such file" in out
+
+
+def test_dataset_is_noted_not_estimated():
+    _, doc = doctor_json("--dataset", "HuggingFaceFW/fineweb-edu")
+    assert doc["inputs"] is None
+    assert any("cannot be estimated offline" in n for n in doc["notes"])
+
+
+def test_bad_mem_is_one_line_exit_2():
+    code, out = doctor("--mem", "lots")
+    assert code == EXIT_BAD_INPUT
+    assert "--mem 'lots' is not a size" in out
+
+
+def test_human_report_has_marks_and_the_plan_last():
+    _, out = doctor("--mem", "1G", "--out", "shards")
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("✓ Memory:")
+    assert any(line.startswith(("✓ Tokenizer", "✗ Tokenizer")) for line in lines)
+    assert "Plan: streaming" in out and "affinity" not in out
+    assert lines[-1].strip() == "fwkit run --mem 1G -- INPUT --out shards"
+    _, verbose = doctor("-v")
+    assert "affinity" in verbose and "cgroup" in verbose
