@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from fwkit.engine.budget import MiB, size_job
@@ -118,19 +119,33 @@ def _try_swap(plan: Plan, facts: HostFacts, request: PlanRequest) -> bool:
     return False
 
 
+def _cloud_command(request: PlanRequest, mem: int, vcpus: int) -> str:
+    """`fwkit cloud up` for this job; the inputs go to S3 under their own names."""
+    args = [f"--mem {mem_arg(mem)}", f"--min-vcpus {vcpus}"]
+    if request.estimate is not None:
+        args.append(f"--input-size {mem_arg(request.estimate.total_bytes)}")
+        args.append(f"--output-size {mem_arg(request.estimate.est_output_bytes)}")
+    names = [f"s3://BUCKET/{shlex.quote(Path(p).name)}" for p in request.inputs] or ["s3://BUCKET/INPUT"]
+    return f"fwkit cloud up {' '.join(args)} -- {' '.join(names)} --out s3://BUCKET/shards"
+
+
 def _go_cloud(plan: Plan, request: PlanRequest) -> None:
     from fwkit.cloud.sizing import cheapest_instance
 
     plan.mode, plan.ready, plan.swap_bytes = "cloud", False, None
     plan.commands.clear()
+    vcpus = request.workers or 1
     try:
-        instance = cheapest_instance(plan.mem_bytes / GiB, request.workers or 1)
+        instance = cheapest_instance(plan.mem_bytes / GiB, vcpus)
     except FwkitError as err:
         plan.reasons.append(err.message)
         return
     plan.instance, plan.instance_usd_per_hour = instance.name, instance.usd_per_hour
-    plan.reasons.append(f"run it in the cloud: {instance.name} is the cheapest fit (${instance.usd_per_hour}/h)")
-    plan.commands.append(f"fwkit cloud up --mem {mem_arg(plan.mem_bytes)}")
+    plan.reasons.append(
+        f"run it in the cloud: {instance.name} is the cheapest fit (${instance.usd_per_hour}/h); "
+        "upload the inputs to S3 first (aws s3 cp)"
+    )
+    plan.commands.append(_cloud_command(request, plan.mem_bytes, vcpus))
 
 
 def make_plan(facts: HostFacts, request: PlanRequest) -> Plan:

@@ -89,13 +89,17 @@ def test_no_swap_possible_is_cloud(host, facts_kwargs, why):
     assert (plan.mode, plan.ready) == ("cloud", False)
     assert any(why in r for r in plan.reasons), plan.reasons
     assert plan.instance is not None and plan.instance_usd_per_hour is not None
-    assert plan.commands == ["fwkit cloud up --mem 12G"]
+    assert plan.commands == ["fwkit cloud up --mem 12G --min-vcpus 1 -- s3://BUCKET/INPUT --out s3://BUCKET/shards"]
 
 
 def test_output_larger_than_the_disk_is_cloud(host):
     facts = host(disk_free=10 * GiB)
-    plan = make_plan(facts, PlanRequest(estimate=estimate(20 * GiB)))
+    plan = make_plan(facts, PlanRequest(estimate=estimate(20 * GiB), inputs=("/data/raw/train.txt",), workers=2))
     assert plan.mode == "cloud"
+    assert plan.commands == [
+        f"fwkit cloud up --mem {mem_arg(plan.mem_bytes)} --min-vcpus 2 --input-size 30G --output-size 20G "
+        "-- s3://BUCKET/train.txt --out s3://BUCKET/shards"
+    ]
     assert any("the output needs about 20.0 GiB" in r for r in plan.reasons)
     assert not any(c.startswith("fwkit run") for c in plan.commands)
 
