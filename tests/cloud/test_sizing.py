@@ -34,6 +34,9 @@ def test_known_choices() -> None:
     # A 16 GiB type leaves 16 x 0.95 - 1 = 14.2 GiB: 14 fits it, 15 does not.
     assert cheapest_instance(14).memory_gib == 16
     assert cheapest_instance(15).memory_gib == 32
+    assert cheapest_instance(14.2).memory_gib == 16  # exactly at the boundary (decimal, as in Terraform)
+    # 1536 GiB leaves 1458.2: x2idn.24xlarge ($10.0035) is cheaper than r7i.48xlarge ($12.7008).
+    assert cheapest_instance(1458.2).name == "x2idn.24xlarge"
     # Past r7i.48xlarge's usable 1458 GiB only x2idn is left.
     assert cheapest_instance(1500).name.startswith("x2idn.")
 

@@ -39,8 +39,12 @@ class InstanceTable:
     reserve_fraction: float
 
     def usable_gib(self, instance: InstanceType) -> float:
-        """Memory a job may use on `instance`, after the kernel and the agents take theirs."""
-        return instance.memory_gib * (1 - self.reserve_fraction) - self.reserve_fixed_gib
+        """Memory a job may use on `instance`, after the kernel and the agents take theirs.
+
+        Rounded to 6 decimals: Terraform computes in exact decimals (1536 x 0.95 - 1 = 1458.2),
+        binary floats give 1458.1999999999998, and both must agree at the boundary.
+        """
+        return round(instance.memory_gib * (1 - self.reserve_fraction) - self.reserve_fixed_gib, 6)
 
 
 @lru_cache(maxsize=4)

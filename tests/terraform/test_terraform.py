@@ -1,0 +1,78 @@
+"""The Terraform code, checked by Terraform itself: fmt, `terraform test` of the provider-free
+modules (offline), Python and Terraform choosing the same instance, and the AWS module's
+validate + mocked-provider test where the aws provider can be installed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from tfrun import TERRAFORM_DIR, apply_config, terraform
+
+from fwkit.cloud.sizing import cheapest_instance, load_table
+
+PLUGIN_DIRS = [os.environ.get("FWKIT_TF_PLUGIN_DIR", ""), "/opt/tf-plugins"]
+
+
+def test_fmt_is_clean(tmp_path: Path) -> None:
+    done = terraform(["fmt", "-check", "-recursive", "-diff", str(TERRAFORM_DIR)], tmp_path, tmp_path, check=False)
+    assert done.returncode == 0, f"run `terraform fmt -recursive terraform`:\n{done.stdout}"
+
+
+@pytest.mark.parametrize("module", ["sizing", "bootstrap"])
+def test_module_terraform_test(module: str, tmp_path: Path) -> None:
+    done = terraform(["test"], TERRAFORM_DIR / "modules" / module, tmp_path / ".tfdata")
+    assert "0 failed" in done.stdout and " passed" in done.stdout, done.stdout
+    assert not (TERRAFORM_DIR / "modules" / module / ".terraform").exists()
+
+
+def test_python_and_terraform_pick_the_same_instance(tmp_path: Path) -> None:
+    table = load_table()
+    grid = [(m, v) for m in (0.5, 2.8, 2.9, 14.2, 30, 100, 200, 700, 1458.2, 1900) for v in (1, 8, 48, 128)]
+    grid = [(m, v) for m, v in grid if any(t.vcpus >= v and table.usable_gib(t) >= m for t in table.types)]
+    config = {
+        "module": {
+            f"s{i}": {"source": str(TERRAFORM_DIR / "modules" / "sizing"), "mem_gib": m, "min_vcpus": v}
+            for i, (m, v) in enumerate(grid)
+        },
+        "output": {
+            f"s{i}": {"value": f"${{[module.s{i}.instance_type, module.s{i}.usd_per_hour]}}"} for i in range(len(grid))
+        },
+    }
+    outputs = apply_config(tmp_path, config)
+    for i, (mem, vcpus) in enumerate(grid):
+        python = cheapest_instance(mem, vcpus)
+        assert outputs[f"s{i}"] == [python.name, python.usd_per_hour], (mem, vcpus)
+    assert len({name for name, _ in outputs.values()}) >= 6, "the grid should exercise several types"
+
+
+def _init_aws_module(workdir: Path) -> str:
+    """`terraform init` of a copy of the AWS module: from the registry, else a local provider mirror."""
+    data = workdir / ".tfdata"
+    done = terraform(["init", "-input=false", "-backend=false"], workdir, data, check=False)
+    if done.returncode == 0:
+        return "registry"
+    for plugin_dir in filter(None, PLUGIN_DIRS):
+        if Path(plugin_dir).is_dir():
+            args = ["init", "-input=false", "-backend=false", f"-plugin-dir={plugin_dir}"]
+            if terraform(args, workdir, data, check=False).returncode == 0:
+                return plugin_dir
+    reason = (done.stderr.strip().splitlines() or ["?"])[-1]
+    pytest.skip(
+        f"terraform init cannot install hashicorp/aws (registry unreachable: {reason}) and no local mirror in "
+        f"FWKIT_TF_PLUGIN_DIR or /opt/tf-plugins: terraform validate of the AWS module needs the provider"
+    )
+
+
+def test_aws_module_validates_and_plans_mocked_aws(tmp_path: Path) -> None:
+    workdir = tmp_path / "terraform"
+    shutil.copytree(TERRAFORM_DIR, workdir, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
+    _init_aws_module(workdir)
+    data = workdir / ".tfdata"
+    valid = terraform(["validate"], workdir, data)
+    assert "The configuration is valid" in valid.stdout
+    tested = terraform(["test"], workdir, data)  # tests/aws_mocked.tftest.hcl: mock_provider "aws"
+    assert "0 failed" in tested.stdout and "5 passed" in tested.stdout, tested.stdout
