@@ -105,15 +105,12 @@ def probe_cloud_credentials(home: Path | None = None) -> CloudFacts:
         return CloudFacts(True, "environment (AWS_WEB_IDENTITY_TOKEN_FILE)")
     home = home or Path.home()
     profile = os.environ.get("AWS_PROFILE", "default")
-    files = (
-        (os.environ.get("AWS_SHARED_CREDENTIALS_FILE", str(home / ".aws" / "credentials")), profile),
-        (os.environ.get("AWS_CONFIG_FILE", str(home / ".aws" / "config")), "default"),
-    )
-    for name, section in files:
-        sections = _profiles(Path(name))
-        wanted = [section, f"profile {profile}"]
-        if any(s in sections for s in wanted):
-            return CloudFacts(True, f"{name} [{profile}]")
+    # The credentials file names sections `[name]`; the config file `[default]` or `[profile name]`.
+    credentials = Path(os.environ.get("AWS_SHARED_CREDENTIALS_FILE", home / ".aws" / "credentials"))
+    config = Path(os.environ.get("AWS_CONFIG_FILE", home / ".aws" / "config"))
+    for path, section in ((credentials, profile), (config, profile if profile == "default" else f"profile {profile}")):
+        if section in _profiles(path):
+            return CloudFacts(True, f"{path} [{section}]")
     return CloudFacts(False, None)
 
 
