@@ -46,12 +46,26 @@ def test_unknown_tokenize_option_is_named(tmp_path: Path) -> None:
     assert code == 2 and "fwkit tokenize has no option --colour" in out
 
 
-def test_cap_below_the_smallest_streaming_job_is_refused_with_exit_1(tmp_path: Path) -> None:
+def test_cap_below_the_smallest_streaming_job_is_refused_with_the_plan(tmp_path: Path) -> None:
     src = tmp_path / "a.txt"
     src.write_text("hello\n\nworld\n")
     code, out = fwkit_run("--mem", "64M", "--runtime", "none", "--", src, "--out", tmp_path / "o")
     assert code == 1
-    assert "plan: the smallest streaming job (1 worker) needs about" in out and "add --force" in out
+    assert "Plan: streaming" in out and "is below the smallest job with 1 worker(s)" in out
+    assert "the plan for a 64.0 MiB cap is `streaming`, not ready" in out and "add --force" in out
+    assert not (tmp_path / "o").exists()
+
+
+def test_cap_larger_than_this_host_can_give_is_refused_with_the_plan(tmp_path: Path) -> None:
+    import psutil
+
+    src = tmp_path / "a.txt"
+    src.write_text("hello\n\nworld\n")
+    too_big = f"{psutil.virtual_memory().total // 1024**3 * 4 + 64}G"  # 4x RAM + 64 GiB: never available
+    code, out = fwkit_run("--mem", too_big, "--runtime", "none", "--", src, "--out", tmp_path / "o")
+    assert code == 1
+    assert "more than this host can give" in out
+    assert "is `swap`" in out or "is `cloud`" in out
     assert not (tmp_path / "o").exists()
 
 

@@ -12,7 +12,7 @@ import typer
 
 from fwkit.cli import app
 from fwkit.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_OOM, EXIT_SIGINT, FwkitError
-from fwkit.runtime.job import JobResult, JobSpec, Oom, conclude, option_given, split_tokenize_args
+from fwkit.runtime.job import JobResult, JobSpec, Oom, conclude, split_tokenize_args
 
 
 @pytest.fixture(scope="module")
@@ -23,15 +23,17 @@ def tokenize_cmd() -> Any:
 
 def test_split_keeps_option_values_apart_from_inputs(tokenize_cmd: Any) -> None:
     args = ["a.txt", "--format", "llmc", "dir/", "-o", "out", "--quiet", "--shard-tokens=1M", "--workers", "2"]
-    inputs, out, rest = split_tokenize_args(tokenize_cmd, args)
-    assert inputs == ["a.txt", "dir/"]  # "llmc" and "2" are values, not inputs
-    assert out == "out"
-    assert rest == ["--format", "llmc", "--quiet", "--shard-tokens=1M", "--workers", "2"]
+    parsed = split_tokenize_args(tokenize_cmd, args)
+    assert parsed.inputs == ["a.txt", "dir/"]  # "llmc" and "2" are values, not inputs
+    assert parsed.out == "out"
+    assert parsed.options == ["--format", "llmc", "--quiet", "--shard-tokens=1M", "--workers", "2"]
+    assert parsed.values == {"format": "llmc", "quiet": None, "shard_tokens": "1M", "workers": "2"}
+    assert parsed.given("quiet") and not parsed.given("resume")
 
 
 def test_split_everything_after_double_dash_is_an_input(tokenize_cmd: Any) -> None:
-    inputs, out, rest = split_tokenize_args(tokenize_cmd, ["--out", "o", "--", "--weird-name.txt"])
-    assert (inputs, out, rest) == (["--weird-name.txt"], "o", [])
+    parsed = split_tokenize_args(tokenize_cmd, ["--out=o", "--", "--weird-name.txt"])
+    assert (parsed.inputs, parsed.out, parsed.options) == (["--weird-name.txt"], "o", [])
 
 
 def test_split_rejects_an_option_tokenize_does_not_have(tokenize_cmd: Any) -> None:
@@ -44,10 +46,10 @@ def test_split_reports_a_missing_value(tokenize_cmd: Any) -> None:
         split_tokenize_args(tokenize_cmd, ["a.txt", "--out", "o", "--format"])
 
 
-def test_option_given_knows_every_spelling(tokenize_cmd: Any) -> None:
-    assert option_given(["-o", "x"], tokenize_cmd, ("out",))
-    assert option_given(["--out=x"], tokenize_cmd, ("out",))
-    assert not option_given(["--quiet"], tokenize_cmd, ("out",))
+def test_short_options_are_known_by_their_parameter(tokenize_cmd: Any) -> None:
+    parsed = split_tokenize_args(tokenize_cmd, ["-o", "x", "-q", "-f", "llmc", "a.txt"])
+    assert (parsed.inputs, parsed.out) == (["a.txt"], "x")
+    assert parsed.values == {"quiet": None, "format": "llmc"}
 
 
 def _spec(out: Path, options: tuple[str, ...] = ()) -> JobSpec:

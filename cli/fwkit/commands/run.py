@@ -53,7 +53,7 @@ def run(
 
     from fwkit.errors import FwkitError
     from fwkit.runtime.image import DEFAULT_BASE_IMAGE, default_tag
-    from fwkit.runtime.job import NETWORK_OPTIONS, JobSpec, option_given, split_tokenize_args
+    from fwkit.runtime.job import NETWORK_OPTIONS, JobSpec, split_tokenize_args
     from fwkit.runtime.launch import RunSettings, choose, execute
     from fwkit.runtime.preflight import check_plan
     from fwkit.sizes import parse_bytes
@@ -61,11 +61,11 @@ def run(
     if not mem:
         raise FwkitError("fwkit run needs --mem, the hard cap: e.g. `fwkit run --mem 16G train.txt --out shards`")
     tokenize_cmd = ctx.find_root().command.get_command(ctx, "tokenize")  # type: ignore[attr-defined]
-    inputs, out, options = split_tokenize_args(tokenize_cmd, [*(args or []), *ctx.args])
-    if out is None:
+    parsed = split_tokenize_args(tokenize_cmd, [*(args or []), *ctx.args])
+    if parsed.out is None:
         raise FwkitError("fwkit run needs --out DIR (the shard directory), as fwkit tokenize does")
-    network = option_given(options, tokenize_cmd, NETWORK_OPTIONS)
-    if not inputs and not network:
+    network = parsed.given(*NETWORK_OPTIONS)
+    if not parsed.inputs and not network:
         raise FwkitError("fwkit run needs at least one INPUT file or directory before --out")
 
     def echo(line: str) -> None:
@@ -75,15 +75,17 @@ def run(
         typer.secho(f"warning: {line}", err=True, fg=typer.colors.YELLOW)
 
     spec = JobSpec(
-        inputs=tuple(inputs),
-        out=out,
-        options=tuple(options),
+        inputs=tuple(parsed.inputs),
+        out=parsed.out,
+        options=tuple(parsed.options),
         mem_bytes=parse_bytes(mem, "--mem"),
         mem_text=mem,
         allow_swap=allow_swap,
         needs_network=network,
     )
-    check_plan(spec, force, echo)
+    workers = parsed.values.get("workers")
+    text_column = parsed.values.get("text_column") or "text"
+    check_plan(spec, int(workers) if workers and workers.isdigit() else None, text_column, force, echo)
     settings = RunSettings(runtime, image or default_tag(), base_image or DEFAULT_BASE_IMAGE)
     chosen = choose(runtime, echo)
     own = ["--runtime", chosen.value]

@@ -39,56 +39,31 @@ class Hierarchy:
 
     version: int  # 1 or 2
     mount: Path
-    mount_root: str  # the hierarchy path mounted there ("/" unless in a cgroup namespace)
     parent: Path  # job cgroups are created here
-
-    def dir_of(self, pid: int | str = "self") -> Path:
-        """The cgroup directory process `pid` is in."""
-        return self.mount / os.path.relpath(_own_path(self.version, pid), self.mount_root)
-
-
-def _own_path(version: int, pid: int | str = "self") -> str:
-    """A process's cgroup path in the v1 memory hierarchy or the v2 unified one."""
-    for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
-        _, controllers, path = line.split(":", 2)
-        if (version == 1 and "memory" in controllers.split(",")) or (version == 2 and controllers == ""):
-            return path
-    return "/"
 
 
 def find_hierarchy() -> Hierarchy | None:
-    """The memory controller's hierarchy (v1 preferred when it holds memory, as on hybrid hosts)."""
-    v1 = v2 = None
-    for line in Path("/proc/self/mountinfo").read_text().splitlines():
-        pre, _, post = line.partition(" - ")
-        fstype, _source, opts = [*post.split(), "", ""][:3]
-        mount_root, mount_point = pre.split()[3], Path(pre.split()[4])
-        if fstype == "cgroup" and "memory" in opts.split(","):
-            v1 = (mount_root, mount_point)
-        elif fstype == "cgroup2" and "memory" in _read(mount_point / "cgroup.controllers").split():
-            v2 = (mount_root, mount_point)
-    for version, found in ((1, v1), (2, v2)):
-        if found:
-            root, mount = found
-            own = Hierarchy(version, mount, root, mount).dir_of()
-            # v2 forbids processes in a cgroup whose children have controllers: use our parent.
-            parent = own if version == 1 else own.parent if own != mount else mount
-            if not os.access(parent, os.W_OK):
-                parent = mount
-            return Hierarchy(version, mount, root, parent)
-    return None
+    """The memory controller's hierarchy as `fwkit.host.cgroup` finds it (v1 first on hybrid hosts)."""
+    from fwkit.host.cgroup import locate
+
+    found = locate("memory")
+    if found is None:
+        return None
+    # v2 forbids processes in a cgroup whose children have controllers: make ours beside our own.
+    parent = found.own if found.version == 1 or found.own == found.mount else found.own.parent
+    if not os.access(parent, os.W_OK):
+        parent = found.mount
+    return Hierarchy(found.version, found.mount, parent)
 
 
 def peak_file_of(pid: int) -> Path | None:
     """The peak-memory file of the cgroup `pid` runs in (e.g. a container's), None if unreadable."""
-    hierarchy = find_hierarchy()
-    if hierarchy is None:
+    from fwkit.host.cgroup import CgroupSource, locate
+
+    found = locate("memory", CgroupSource(proc_cgroup=Path(f"/proc/{pid}/cgroup")))
+    if found is None or found.own == found.mount:  # gone, or the root's host-wide counter: not the job's
         return None
-    try:
-        path = hierarchy.dir_of(pid)
-    except OSError:
-        return None
-    peak = path / ("memory.max_usage_in_bytes" if hierarchy.version == 1 else "memory.peak")
+    peak = found.own / ("memory.max_usage_in_bytes" if found.version == 1 else "memory.peak")
     return peak if peak.exists() else None
 
 

@@ -78,8 +78,21 @@ def _options(command: Any) -> list[Any]:
     return [p for p in command.params if getattr(p, "param_type_name", "") == "option"]
 
 
-def split_tokenize_args(command: Any, args: list[str]) -> tuple[list[str], str | None, list[str]]:
-    """Split tokenize's command line into (inputs, --out value, other options verbatim).
+@dataclass(frozen=True)
+class TokenizeArgs:
+    """tokenize's command line, split: inputs, --out, the other options verbatim, and their values."""
+
+    inputs: list[str]
+    out: str | None
+    options: list[str]
+    values: dict[str, str | None]  # parameter name -> its (last) value; None for a flag
+
+    def given(self, *names: str) -> bool:
+        return any(name in self.values for name in names)
+
+
+def split_tokenize_args(command: Any, args: list[str]) -> TokenizeArgs:
+    """Split tokenize's command line into inputs, --out, and the other options verbatim.
 
     Arity comes from the tokenize command's own (click) parameters: a flag takes no value, an
     option `nargs`. Duck-typed, as newer Typer vendors its own click.
@@ -89,8 +102,8 @@ def split_tokenize_args(command: Any, args: list[str]) -> tuple[list[str], str |
         for name in (*param.opts, *param.secondary_opts):
             options[name] = param
     inputs: list[str] = []
-    out: str | None = None
     rest: list[str] = []
+    found: dict[str, str | None] = {}
     i = 0
     while i < len(args):
         arg = args[i]
@@ -111,17 +124,11 @@ def split_tokenize_args(command: Any, args: list[str]) -> tuple[list[str], str |
             i += arity
         if len(values) < arity:
             raise FwkitError(f"option {name} needs a value: see `fwkit tokenize --help`")
-        if param.name == "out":
-            out = values[0]
-        else:
+        found[param.name] = values[-1] if values else None
+        if param.name != "out":
             rest.extend([arg] if eq else [arg, *values])
-    return inputs, out, rest
-
-
-def option_given(options: tuple[str, ...] | list[str], command: Any, names: tuple[str, ...]) -> bool:
-    """Whether any tokenize parameter named in `names` appears in `options`."""
-    spelled = {opt for param in _options(command) if param.name in names for opt in param.opts}
-    return any(opt.partition("=")[0] in spelled for opt in options)
+    out = found.pop("out", None)
+    return TokenizeArgs(inputs, out, rest, found)
 
 
 def read_manifest(out: str | Path) -> dict[str, Any]:

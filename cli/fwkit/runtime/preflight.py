@@ -1,27 +1,39 @@
-"""Before a capped run: refuse a cap the streaming job cannot fit, unless --force.
+"""Before a capped run: the doctor's plan for this cap, and a refusal (exit 1) when it is not to stream here.
 
-Until the doctor's planner (`fwkit.plan`) lands, the check is the job-sizing arithmetic itself: the
-smallest streaming job (one worker, the smallest work items) must fit under the cap.
+`fwkit doctor --mem 16G INPUT --out DIR` and `fwkit run --mem 16G -- INPUT --out DIR` decide with the
+same `fwkit.plan.make_plan` on the same host facts: a cap below the smallest streaming job, or one
+this host cannot give (plan `swap` or `cloud`), is refused with the plan printed, unless --force.
 """
 
 from __future__ import annotations
 
-from fwkit.engine.budget import ITEM_BYTES_MIN, expected_peak_bytes
+from pathlib import Path
+
 from fwkit.errors import EXIT_ACTION_NEEDED, FwkitError
 from fwkit.runtime.job import JobSpec
 from fwkit.runtime.stop import Echo
 from fwkit.sizes import format_bytes
 
 
-def check_plan(spec: JobSpec, force: bool, echo: Echo) -> None:
-    """Raise (exit 1) when the cap is below the smallest streaming job; --force runs anyway."""
-    floor = expected_peak_bytes(1, ITEM_BYTES_MIN)
-    if spec.mem_bytes >= floor:
-        return
-    message = (
-        f"plan: the smallest streaming job (1 worker) needs about {format_bytes(floor)}, "
-        f"more than the {format_bytes(spec.mem_bytes)} cap: raise --mem, or add --force to try anyway"
+def check_plan(spec: JobSpec, workers: int | None, text_column: str, force: bool, echo: Echo) -> None:
+    """Make the plan for this job and cap; raise (exit 1) unless it is `streaming` and ready, or --force."""
+    from rich.console import Console
+
+    from fwkit.commands.doctor import _render_plan
+    from fwkit.estimate import estimate_inputs
+    from fwkit.host.facts import gather
+    from fwkit.plan import PlanRequest, make_plan
+
+    estimate = estimate_inputs([Path(p) for p in spec.inputs], text_column) if spec.inputs else None
+    request = PlanRequest(
+        mem_bytes=spec.mem_bytes, workers=workers, inputs=spec.inputs, out_dir=spec.out, estimate=estimate
     )
+    plan = make_plan(gather(Path(spec.out), probes=False), request)
+    if plan.mode == "streaming" and plan.ready:
+        echo(f"plan: streaming, {plan.workers} worker(s), expected peak {format_bytes(plan.need_bytes)}")
+        return
+    _render_plan(Console(stderr=True, highlight=False, soft_wrap=True), plan)
+    what = f"the plan for a {format_bytes(spec.mem_bytes)} cap is `{plan.mode}`" + ("" if plan.ready else ", not ready")
     if not force:
-        raise FwkitError(message, EXIT_ACTION_NEEDED)
-    echo(f"{message} (--force: trying anyway)")
+        raise FwkitError(f"{what}: do what it says above, or add --force to run anyway", EXIT_ACTION_NEEDED)
+    echo(f"{what} (--force: running anyway)")
