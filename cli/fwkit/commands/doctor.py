@@ -104,10 +104,19 @@ def doctor(
 doctor.__doc__ = f"{doctor.__doc__}\n{EXAMPLE}"
 
 
+def _duration(seconds: float) -> str:
+    if seconds < 1:
+        return "under 1 s"
+    for unit, size in (("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"~{seconds / size:.1f} {unit}"
+    return f"~{seconds:.0f} s"
+
+
 def _line(console: Console, mark: str, title: str, text: str, details: list[str], verbose: bool) -> None:
     console.print(f"{mark} [bold]{title}[/]: {text}")
     if verbose:
-        for detail in details:
+        for detail in filter(None, details):
             console.print(f"    {detail}", markup=False)
 
 
@@ -171,7 +180,7 @@ def render(
     if estimate is not None:
         text = (
             f"{estimate.files} file(s), {fb(estimate.total_bytes)}: ~{format_count(estimate.est_tokens)} tokens, "
-            f"~{fb(estimate.est_output_bytes)} of shards, ~{estimate.est_seconds(plan.workers):.0f} s "
+            f"~{fb(estimate.est_output_bytes)} of shards, {_duration(estimate.est_seconds(plan.workers))} "
             f"with {plan.workers} worker(s)"
         )
         details = [
