@@ -191,10 +191,11 @@ def render(
         _line(console, OK, "Inputs", text, details, verbose)
     for problem in problems:
         console.print(f"{BAD} {problem}", markup=True)
-    _render_plan(console, plan)
+    render_plan(console, plan)
 
 
-def _render_plan(console: Console, plan: Plan) -> None:
+def render_plan(console: Console, plan: Plan) -> None:
+    """The plan block: mode, reasons, then the commands to type (also printed by `fwkit run`)."""
     from rich.markup import escape
 
     mark = OK if plan.ready else WARN
@@ -206,3 +207,6 @@ def _render_plan(console: Console, plan: Plan) -> None:
         console.print("  Next:" if plan.ready else "  Do this first, then run:")
         for command in plan.commands:
             console.print(f"    [cyan]{escape(command)}[/]")
+
+
+_render_plan = render_plan  # the name fwkit.runtime.preflight imports
