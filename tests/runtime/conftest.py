@@ -7,6 +7,7 @@ The job image is tagged with a digest of the wheelhouse, so an unchanged fwkit i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import docker.errors
 import pytest
 
 from fwkit.runtime.container import RUN_LABEL
@@ -68,6 +70,10 @@ def job_image(docker_client: Any, base_image: str) -> str:
     tag = f"fwkit-test:{house.digest()}"
     if not image_exists(docker_client, tag):
         build_image(docker_client, REPO, house, base_image, tag, print)
+    for old in docker_client.images.list(name="fwkit-test"):  # earlier sources' images: layers only
+        for stale in (t for t in old.tags if t != tag):
+            with contextlib.suppress(docker.errors.APIError):
+                docker_client.images.remove(stale)
     return tag
 
 
