@@ -189,8 +189,6 @@ def run_in_docker(spec: JobSpec, client: Any, image: str, echo: Echo) -> JobResu
         tty=tty,
         working_dir="/tmp",
     )
-    swap = "allowed" if spec.allow_swap else "off"
-    echo(f"container {container.short_id} from {image}, cap {spec.mem_bytes} bytes, swap {swap}")
 
     def wait(timeout: float | None) -> int | None:
         try:
@@ -207,6 +205,8 @@ def run_in_docker(spec: JobSpec, client: Any, image: str, echo: Echo) -> JobResu
             container.kill(signal=signal.Signals(signum).name)
 
     try:
+        swap = "allowed" if spec.allow_swap else "off"
+        echo(f"container {container.short_id} from {image}, cap {spec.mem_bytes} bytes, swap {swap}")
         stream = client.api.attach(container.id, stdout=True, stderr=True, stream=True, logs=True, demux=True)
         copier = threading.Thread(target=_copy_output, args=(stream,), daemon=True)
         copier.start()
