@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
-from tfrun import TERRAFORM_DIR, apply_config, terraform
+from tfrun import TERRAFORM_DIR, apply_config, render_bootstrap, terraform
 
 from fwkit.cloud.sizing import cheapest_instance, load_table
 
@@ -76,3 +77,22 @@ def test_aws_module_validates_and_plans_mocked_aws(tmp_path: Path) -> None:
     assert "The configuration is valid" in valid.stdout
     tested = terraform(["test"], workdir, data)  # tests/aws_mocked.tftest.hcl: mock_provider "aws"
     assert "0 failed" in tested.stdout and "5 passed" in tested.stdout, tested.stdout
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"output_uri": "s3://my-bucket/out", "hf_token_ssm_parameter": "/fwkit/hf_token"},
+        {"output_uri": "/dest", "pip_find_links": ["/wh/deps", "/wh/fwkit"], "runtime": "none", "max_hours": 0.5},
+    ],
+)
+def test_rendered_bootstrap_passes_shellcheck(variables: dict[str, object], tmp_path: Path) -> None:
+    if shutil.which("shellcheck") is None:
+        pytest.fail("shellcheck is not on PATH: apt-get install shellcheck (.ci/run must)")
+    job = {"inputs": ["s3://my-bucket/raw/", "/data/it's.txt"], "mem": "8G", "options": ["--format", "llmc"]}
+    script = render_bootstrap(tmp_path / "render", {"fwkit_version": "0.1.0", "job": job, **variables})
+    path = tmp_path / "bootstrap.sh"
+    path.write_text(script)
+    done = subprocess.run(["shellcheck", "--shell=bash", str(path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout
+    assert subprocess.run(["bash", "-n", str(path)]).returncode == 0
