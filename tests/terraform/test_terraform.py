@@ -96,3 +96,42 @@ def test_rendered_bootstrap_passes_shellcheck(variables: dict[str, object], tmp_
     done = subprocess.run(["shellcheck", "--shell=bash", str(path)], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout
     assert subprocess.run(["bash", "-n", str(path)]).returncode == 0
+
+
+def test_python_tfvars_pass_the_modules_validation(tmp_path: Path) -> None:
+    """What `fwkit cloud up` writes is accepted by the modules as the root module passes it on."""
+    from fwkit.cloud.job import CloudJob
+
+    job = CloudJob(
+        inputs=("s3://my-bucket/raw/train.txt", "s3://my-bucket/raw/more/"),
+        output_uri="s3://my-bucket/shards/train/",
+        options=("--format", "llmc", "--shard-tokens", "100M"),
+        mem="100G",
+        min_vcpus=16,
+        spot=True,
+        input_bytes=15 * 2**30,
+        output_bytes=8 * 2**30,
+        hf_token_parameter="/fwkit/hf_token",
+    )
+    v = job.to_tfvars()
+    sizing_vars = ("mem_gib", "min_vcpus", "instance_type", "use_spot", "input_gib", "output_gib")
+    boot_vars = ("fwkit_version", "fwkit_wheel_uri", "job", "runtime", "output_uri", "max_hours")
+    boot_vars += ("hf_token_ssm_parameter", "aws_region")
+    config = {
+        "module": {
+            "sizing": {"source": str(TERRAFORM_DIR / "modules" / "sizing"), **{k: v[k] for k in sizing_vars}},
+            "bootstrap": {
+                "source": str(TERRAFORM_DIR / "modules" / "bootstrap"),
+                **{k: v[t] for k, t in boot_vars.items()},
+            },
+        },
+        "output": {
+            "instance_type": {"value": "${module.sizing.instance_type}"},
+            "root_volume_gib": {"value": "${module.sizing.root_volume_gib}"},
+            "s3_write": {"value": "${module.bootstrap.s3_write}"},
+        },
+    }
+    out = apply_config(tmp_path, config)
+    assert out["instance_type"] == "r7i.4xlarge"
+    assert out["root_volume_gib"] == 44  # (12 + 15 + 8) x 1.25 = 43.75 -> 44
+    assert out["s3_write"] == {"bucket": "my-bucket", "prefix": "shards/train"}
