@@ -122,7 +122,7 @@ def test_python_tfvars_pass_the_modules_validation(tmp_path: Path) -> None:
             "sizing": {"source": str(TERRAFORM_DIR / "modules" / "sizing"), **{k: v[k] for k in sizing_vars}},
             "bootstrap": {
                 "source": str(TERRAFORM_DIR / "modules" / "bootstrap"),
-                **{k: v[t] for k, t in boot_vars.items()},
+                **{k: v[k] for k in boot_vars},
             },
         },
         "output": {
