@@ -166,7 +166,7 @@ def make_plan(facts: HostFacts, request: PlanRequest) -> Plan:
             )
     else:
         job = size_job(cpus, limit, request.workers)
-        mem = max(job.peak_bytes, min(limit, _round_up(job.peak_bytes, MEM_STEP)))
+        mem = max(job.peak_bytes, min(limit // MiB * MiB, _round_up(job.peak_bytes, MEM_STEP)))  # --mem in whole MiB
     reasons.append(
         f"the streaming job needs about {format_bytes(job.peak_bytes)} "
         f"({job.workers} worker(s) of {cpus} usable CPUs, {job.item_bytes // 1024} KiB work items)"

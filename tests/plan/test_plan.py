@@ -113,3 +113,10 @@ def test_no_instance_big_enough_says_so(host):
     plan = make_plan(host(root=False), PlanRequest(mem_bytes=100_000 * GiB))
     assert plan.mode == "cloud" and plan.instance is None and plan.commands == []
     assert any("no instance type" in r for r in plan.reasons)
+
+
+def test_suggested_mem_never_exceeds_what_the_host_gives(host):
+    facts = host(available=300 * MiB + 12345, cpus=1)  # between the 1-worker need and the next 256 MiB step
+    plan = make_plan(facts, PlanRequest())
+    assert plan.mode == "streaming" and plan.need_bytes <= plan.mem_bytes <= plan.limit_bytes
+    assert f"--mem {mem_arg(plan.mem_bytes)} " in plan.commands[0] and plan.mem_bytes % MiB == 0
