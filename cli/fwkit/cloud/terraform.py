@@ -91,6 +91,16 @@ def prepare(ws: Workspace, tfvars: dict[str, Any] | None = None) -> None:
         write_json_atomic(ws.vars_file, tfvars)
 
 
+def deployed_workspace(state_dir: Path) -> Workspace:
+    """The workspace of a job that was started (exit 1 if none), with tools checked and code fresh."""
+    ws = Workspace(state_dir.resolve())
+    if not ws.deployed():
+        raise FwkitError(f"nothing deployed in {ws.state_dir}: start a job with `fwkit cloud up`", exit_code=1)
+    require_tools()
+    prepare(ws)
+    return ws
+
+
 def _diagnose(command: str, code: int, tail: deque[str], ws: Workspace) -> FwkitError:
     text = "".join(tail)
     if any(marker in text for marker in CAPACITY_ERRORS):

@@ -177,13 +177,8 @@ app.command("up", context_settings=_job_settings)(up)
 def status(state_dir: StateDir = DEFAULT_STATE, as_json: JsonOut = False) -> None:
     """Refresh the state and show the instance (gone once the job has finished) and where results go."""
     from fwkit.cloud import terraform as tf
-    from fwkit.errors import FwkitError
 
-    ws = tf.Workspace(state_dir.resolve())
-    if not ws.deployed():
-        raise FwkitError(f"nothing deployed in {ws.state_dir}: start a job with `fwkit cloud up`", exit_code=1)
-    tf.require_tools()
-    tf.prepare(ws)
+    ws = tf.deployed_workspace(state_dir)
     tf.refresh(ws, _echo)
     data = tf.outputs(ws)
     data.setdefault("instance_state", None)
@@ -195,14 +190,9 @@ def status(state_dir: StateDir = DEFAULT_STATE, as_json: JsonOut = False) -> Non
 def down(state_dir: StateDir = DEFAULT_STATE, yes: Yes = False) -> None:
     """Destroy the instance (if still running), its role and security group. Uploaded shards stay."""
     from fwkit.cloud import terraform as tf
-    from fwkit.errors import FwkitError
 
-    ws = tf.Workspace(state_dir.resolve())
-    if not ws.deployed():
-        raise FwkitError(f"nothing deployed in {ws.state_dir}: nothing to destroy", exit_code=1)
-    tf.require_tools()
+    ws = tf.deployed_workspace(state_dir)
     if not yes:
         typer.confirm(f"Destroy everything in {ws.state_dir} (the S3 output is kept)?", abort=True)
-    tf.prepare(ws)
     tf.destroy(ws, _echo)
     typer.echo("destroyed; the shards stay in S3")
