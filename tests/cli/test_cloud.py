@@ -131,7 +131,9 @@ def test_up_asks_and_a_no_creates_nothing_mocked_aws(fake_terraform: FakeTerrafo
     assert "apply" not in fake_terraform.commands()
 
 
-def test_up_status_down_mocked_aws(fake_terraform: FakeTerraform, tmp_path: Path) -> None:
+def test_up_status_down_mocked_aws(
+    fake_terraform: FakeTerraform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     state = tmp_path / "state"
     up = runner.invoke(
         app, ["cloud", "up", "--mem", "16G", "--input-size", "1G", "--state-dir", str(state), "--yes", *JOB]
@@ -141,8 +143,13 @@ def test_up_status_down_mocked_aws(fake_terraform: FakeTerraform, tmp_path: Path
     assert "i-0123456789abcdef0" in up.output
     status = runner.invoke(app, ["cloud", "status", "--state-dir", str(state), "--json"])
     assert status.exit_code == 0, status.output
-    assert json.loads(status.output[status.output.index("{") :])["instance_state"] == "running"
+    shown = json.loads(status.output[status.output.index("{") :])
+    assert shown["instance_state"] == "running" and shown["instance_id"] == "i-0123456789abcdef0"
+    assert shown["how_it_ended"] == "aws s3 cp s3://my-bucket/shards/train/_fwkit/status.json -"
     assert "-refresh-only" in fake_terraform.calls()[-2]
+    monkeypatch.setenv("FAKE_TF_TERMINATED", "1")  # the job ended: poweroff terminated the instance
+    ended = runner.invoke(app, ["cloud", "status", "--state-dir", str(state)])
+    assert ended.exit_code == 0 and "terminated (gone from AWS: the job has ended)" in ended.output
     down = runner.invoke(app, ["cloud", "down", "--state-dir", str(state), "--yes"])
     assert down.exit_code == 0, down.output
     assert fake_terraform.commands()[-1] == "destroy"

@@ -159,11 +159,25 @@ def destroy(ws: Workspace, echo: Callable[[str], None]) -> None:
     terraform(ws, "destroy", "-input=false", "-no-color", "-auto-approve", echo=echo)
 
 
-def outputs(ws: Workspace) -> dict[str, Any]:
-    """`terraform output -json` as {name: value}; stdout only (warnings go to stderr)."""
-    cmd = ["terraform", f"-chdir={ws.module_dir}", "output", "-json", "-no-color"]
+def _json(ws: Workspace, *args: str) -> Any:
+    """A terraform command's JSON on stdout (warnings go to stderr and are ignored)."""
+    cmd = ["terraform", f"-chdir={ws.module_dir}", *args, "-json", "-no-color"]
     done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "TF_IN_AUTOMATION": "1"})
     if done.returncode != 0:
-        raise _diagnose("output", done.returncode, deque(done.stderr.splitlines(keepends=True)), ws)
-    raw = json.loads(done.stdout or "{}")
-    return {name: entry.get("value") for name, entry in raw.items()}
+        raise _diagnose(args[0], done.returncode, deque(done.stderr.splitlines(keepends=True)), ws)
+    return json.loads(done.stdout or "{}")
+
+
+def outputs(ws: Workspace) -> dict[str, Any]:
+    """`terraform output -json` as {name: value}."""
+    return {name: entry.get("value") for name, entry in _json(ws, "output").items()}
+
+
+def instance_status(ws: Workspace) -> dict[str, Any]:
+    """The instance as the (refreshed) state has it; a terminated instance is gone from the state."""
+    resources = _json(ws, "show").get("values", {}).get("root_module", {}).get("resources", [])
+    instance = next((r["values"] for r in resources if r.get("address") == "aws_instance.this"), None)
+    if instance is None:
+        return {"instance_state": "terminated (gone from AWS: the job has ended)"}
+    keys = ("id", "instance_state", "instance_type", "launch_time")
+    return {f"instance_{k}" if k in ("id", "launch_time") else k: instance.get(k) for k in keys}

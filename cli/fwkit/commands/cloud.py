@@ -176,13 +176,14 @@ app.command("up", context_settings=_job_settings)(up)
 @app.command()
 def status(state_dir: StateDir = DEFAULT_STATE, as_json: JsonOut = False) -> None:
     """Refresh the state and show the instance (gone once the job has finished) and where results go."""
+    import json
+
     from fwkit.cloud import terraform as tf
 
     ws = tf.deployed_workspace(state_dir)
     tf.refresh(ws, _echo)
-    data = tf.outputs(ws)
-    data.setdefault("instance_state", None)
-    data["instance_state"] = data["instance_state"] or "terminated (the job has ended)"
+    uri = json.loads(ws.vars_file.read_text())["output_uri"]
+    data = {**tf.instance_status(ws), "output_uri": uri, "how_it_ended": f"aws s3 cp {uri}/_fwkit/status.json -"}
     _print(data, as_json)
 
 
