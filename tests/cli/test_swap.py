@@ -10,19 +10,14 @@ from typer.testing import CliRunner
 
 from fwkit.cli import app
 from fwkit.swap import GiB, MiB, SwapTarget, create_args, script_path
-from swap.swapfiles import SwapSandbox, active_kib, need_root
+from swap.swapfiles import SwapSandbox, active_kib, sandboxed
 
 runner = CliRunner()
 
 
 @pytest.fixture
 def sandbox() -> Iterator[SwapSandbox]:
-    need_root()
-    box = SwapSandbox()
-    try:
-        yield box
-    finally:
-        box.cleanup()
+    yield from sandboxed()
 
 
 def _swap(*args: str) -> tuple[int, str]:

@@ -6,14 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from swap.swapfiles import SwapSandbox, need_root
+from swap.swapfiles import SwapSandbox, sandboxed
 
 
 @pytest.fixture
 def sandbox() -> Iterator[SwapSandbox]:
-    need_root()
-    box = SwapSandbox()
-    try:
-        yield box
-    finally:
-        box.cleanup()
+    yield from sandboxed()

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,13 @@ class SwapSandbox:
         if SWAPPINESS.read_text().strip() != self.swappiness:
             SWAPPINESS.write_text(self.swappiness)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def sandboxed() -> Iterator[SwapSandbox]:
+    """The body of the `sandbox` fixtures: need root, yield a sandbox, always clean it up."""
+    need_root()
+    box = SwapSandbox()
+    try:
+        yield box
+    finally:
+        box.cleanup()
