@@ -254,6 +254,15 @@ allocate() { # $NEW of $SIZE bytes with every block allocated (swapon refuses ho
     fi
 }
 
+activate() { # swapon; some kernels see fallocate's unwritten extents as holes: then write zeros, retry
+    if run swapon "$SWAP_PATH"; then return 0; fi
+    [[ $ALLOC == fallocate ]] || return 1
+    echo "note: swapon refused the fallocated file; writing zeros into it and retrying" >&2
+    run dd if=/dev/zero of="$SWAP_PATH" bs=1M count=$((SIZE / MiB)) conv=notrunc status=none
+    run mkswap "$SWAP_PATH"
+    run swapon "$SWAP_PATH"
+}
+
 if [[ $STATE == same ]]; then
     echo "$SWAP_PATH: active swap of $(human "$SIZE") already; leaving it"
 elif [[ $STATE == inactive && $(stat -c %s "$SWAP_PATH") -eq $SIZE ]]; then
@@ -274,7 +283,7 @@ else
     fi
     run mv "$NEW" "$SWAP_PATH"
     push_undo mv "$SWAP_PATH" "$NEW"
-    run swapon "$SWAP_PATH"
+    activate
     push_undo swapoff "$SWAP_PATH"
     echo "+ grep $SWAP_PATH /proc/swaps"
     [[ $DRY_RUN -eq 1 ]] || is_active "$SWAP_PATH" || {
@@ -301,6 +310,7 @@ if [[ -n $SWAPPINESS ]]; then
         else
             push_undo rm -f "$conf"
         fi
+        push_undo rm -f "$conf.fwkit-tmp"
         echo "+ echo '$want' > $conf.fwkit-tmp"
         [[ $DRY_RUN -eq 1 ]] || echo "$want" >"$conf.fwkit-tmp"
         run mv -f "$conf.fwkit-tmp" "$conf"

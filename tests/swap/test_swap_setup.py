@@ -6,6 +6,7 @@ remove, fstab, sysctl, dry run, the refusals (exit 2, nothing changed) and the u
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 
@@ -193,6 +194,27 @@ def test_failed_resize_restores_the_old_swap(sandbox: SwapSandbox) -> None:
     assert sandbox.path.stat().st_ino == inode
     assert sandbox.files() == ["fstab", "swapfile", "sysctl.d"]
     assert sandbox.fstab.read_text() == "# immutable\n"
+
+
+def test_swapon_refusing_fallocate_falls_back_to_zeros_stubbed_refusal(sandbox: SwapSandbox) -> None:
+    """Some kernels take fallocate's unwritten extents for holes ("swapfile has holes"). A stub refuses
+    the first swapon like they do; the real swapon then takes the zero-filled file."""
+    real = shutil.which("swapon")
+    assert real is not None
+    stubs = sandbox.dir / "bin"
+    stubs.mkdir()
+    stub = stubs / "swapon"
+    mark = sandbox.dir / "refused"
+    stub.write_text(
+        f"#!/bin/bash\nif [[ ! -e {mark} ]]; then touch {mark}; echo 'swapon: swapfile has holes' >&2; exit 255; fi\n"
+        f'exec {real} "$@"\n'
+    )
+    stub.chmod(0o755)
+    result = sandbox.run("--size", "64M", "--path", str(sandbox.path), env={"PATH": f"{stubs}:{os.environ['PATH']}"})
+    assert result.returncode == 0, result.stderr
+    assert mark.exists() and "swapon refused the fallocated file" in result.stderr
+    assert f"dd if=/dev/zero of={sandbox.path} bs=1M count=64 conv=notrunc status=none" in result.stdout
+    assert active_kib(sandbox.path) == 64 * MiB_KIB - PAGE_KIB
 
 
 def test_shellcheck_clean() -> None:
