@@ -203,13 +203,14 @@ done
 if [[ -e $SWAP_PATH && ! -r $SWAP_PATH ]]; then
     die "cannot read $SWAP_PATH to check it is a swap file: rerun with sudo"
 fi
-STATE=absent # absent | same (active, this size) | resize (active, other size) | inactive (a swap file, off)
+STATE=absent # absent | same (active, this size) | resize (active, other size) | off (this size) | replace (off, other size)
 if [[ -e $SWAP_PATH ]]; then
     if is_active "$SWAP_PATH"; then
         STATE=resize
         if [[ $(stat -c %s "$SWAP_PATH") -eq $SIZE ]]; then STATE=same; fi
     elif has_signature "$SWAP_PATH"; then
-        STATE=inactive
+        STATE=replace
+        if [[ $(stat -c %s "$SWAP_PATH") -eq $SIZE ]]; then STATE=off; fi
     else
         die "$SWAP_PATH exists and is not a swap file: choose another --path or move it away"
     fi
@@ -224,7 +225,7 @@ case "$FSTYPE" in
     *) die "$DIR is on $FSTYPE, which cannot hold swap files: choose --path on ext4, XFS or btrfs" ;;
 esac
 
-if [[ $STATE != same ]]; then
+if [[ $STATE != same && $STATE != off ]]; then
     # The new file is complete before the old one goes, so both need room for a moment.
     FREE=$(df -B1 --output=avail "$DIR" | tail -n 1 | tr -d ' ')
     NEED=$((SIZE + DISK_MARGIN))
@@ -265,7 +266,7 @@ activate() { # swapon; some kernels see fallocate's unwritten extents as holes: 
 
 if [[ $STATE == same ]]; then
     echo "$SWAP_PATH: active swap of $(human "$SIZE") already; leaving it"
-elif [[ $STATE == inactive && $(stat -c %s "$SWAP_PATH") -eq $SIZE ]]; then
+elif [[ $STATE == off ]]; then
     run chmod 600 "$SWAP_PATH"
     run swapon "$SWAP_PATH"
     push_undo swapoff "$SWAP_PATH"
