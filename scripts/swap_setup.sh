@@ -94,17 +94,20 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # ---- probes: read only ----------------------------------------------------------------------------
-parse_size() { # 64G -> bytes, rounded up to whole MiB; empty on bad input
-    local text=$1 number unit
+parse_size() { # 64G -> bytes, rounded up to whole MiB; empty on bad input, zero, or over 1 PiB
+    local text=$1 number unit scale=1
     [[ $text =~ ^([0-9]{1,12})([KkMmGgTt]?)(i?[Bb])?$ ]] || return 0
     number=$((10#${BASH_REMATCH[1]})) unit=${BASH_REMATCH[2]^^}
     case "$unit" in
-        K) number=$((number * 1024)) ;;
-        M) number=$((number * MiB)) ;;
-        G) number=$((number * GiB)) ;;
-        T) number=$((number * 1024 * GiB)) ;;
+        K) scale=1024 ;;
+        M) scale=$MiB ;;
+        G) scale=$GiB ;;
+        T) scale=$((1024 * GiB)) ;;
     esac
-    [[ $number -gt 0 ]] && echo $(((number + MiB - 1) / MiB * MiB))
+    # 1 PiB = 2^50 bytes: far above any disk, and 12 digits times 2^40 would overflow 64-bit otherwise.
+    if [[ $number -gt 0 && $number -le $(((1 << 50) / scale)) ]]; then
+        echo $(((number * scale + MiB - 1) / MiB * MiB))
+    fi
 }
 is_active() { # the kernel lists it in /proc/swaps (first column)
     awk -v p="$1" 'NR > 1 && $1 == p { found = 1 } END { exit !found }' /proc/swaps
@@ -180,7 +183,7 @@ fi
 # ---- create: checks --------------------------------------------------------------------------------
 [[ -n $SIZE_TEXT ]] || die "--size is required (e.g. --size 64G), or --remove"
 SIZE=$(parse_size "$SIZE_TEXT")
-[[ -n $SIZE ]] || die "--size '$SIZE_TEXT' is not a size: use a whole number with K, M, G or T, e.g. 64G"
+[[ -n $SIZE ]] || die "--size '$SIZE_TEXT' is not a size: use a whole number with K, M, G or T, at most 1024T, e.g. 64G"
 if [[ -n $SWAPPINESS ]]; then
     [[ $SWAPPINESS =~ ^[0-9]{1,3}$ && $SWAPPINESS -le 200 ]] || die "--swappiness '$SWAPPINESS' must be 0..200"
 fi

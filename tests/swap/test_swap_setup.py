@@ -124,6 +124,8 @@ def test_refuses_without_root(sandbox: SwapSandbox) -> None:
     [
         (["--size", "100T"], {}, "not enough free disk on"),
         (["--size", "12X"], {}, "is not a size"),
+        (["--size", "0"], {}, "is not a size"),
+        (["--size", "999999999999T"], {}, "is not a size"),  # would overflow 64-bit arithmetic
         (["--size", "64M", "--swappiness", "300"], {}, "must be 0..200"),
         (["--size", "64M"], {"FWKIT_SWAP_FSTYPE_OVERRIDE": "zfs"}, "is on ZFS, which cannot hold swap files"),
         (["--size", "64M", "--bogus"], {}, "unknown option '--bogus'"),
