@@ -79,6 +79,7 @@ push_undo() {
 }
 on_exit() {
     local rc=$?
+    trap '' PIPE # the reader of our output may be gone (Ctrl-C in fwkit swap): undo all the same
     if [[ $rc -ne 0 && ${#UNDO[@]} -gt 0 ]]; then
         echo "failed (exit $rc): undoing ${#UNDO[@]} change(s)" >&2
         local i

@@ -87,8 +87,14 @@ def run_script(args: list[str], echo: Callable[[str], None]) -> int:
         ["bash", str(script_path()), *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     ) as proc:
         assert proc.stdout is not None
-        for line in proc.stdout:
-            echo(line.rstrip("\n"))
+        try:
+            for line in proc.stdout:
+                echo(line.rstrip("\n"))
+        except KeyboardInterrupt:
+            # The script got the same SIGINT and is undoing its changes: show that to the end.
+            for line in proc.stdout:
+                echo(line.rstrip("\n"))
+            raise
     return proc.returncode
 
 

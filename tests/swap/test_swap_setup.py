@@ -219,6 +219,18 @@ def test_swapon_refusing_fallocate_falls_back_to_zeros_stubbed_refusal(sandbox: 
     assert active_kib(sandbox.path) == 64 * MiB_KIB - PAGE_KIB
 
 
+def test_sigterm_midway_undoes_everything_stubbed_mkswap(sandbox: SwapSandbox) -> None:
+    """A stub mkswap sends the script SIGTERM (as a shutdown would) after the file was allocated."""
+    stubs = sandbox.dir / "bin"
+    stubs.mkdir()
+    (stubs / "mkswap").write_text("#!/bin/bash\nkill -TERM $PPID\nsleep 0.2\n")
+    (stubs / "mkswap").chmod(0o755)
+    result = sandbox.run("--size", "64M", "--path", str(sandbox.path), env={"PATH": f"{stubs}:{os.environ['PATH']}"})
+    assert result.returncode == 143, result.stderr  # 128 + SIGTERM
+    assert "undoing 1 change(s)" in result.stderr
+    assert sandbox.files() == ["bin", "sysctl.d"]
+
+
 def test_shellcheck_clean() -> None:
     if shutil.which("shellcheck") is None:
         pytest.fail("shellcheck not found: apt-get install shellcheck")
