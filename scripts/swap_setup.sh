@@ -151,9 +151,15 @@ if [[ $(id -u) -ne 0 ]]; then
     [[ $DRY_RUN -eq 1 ]] || die "swap needs root: rerun with sudo (or add --dry-run to preview)"
     echo "note: not root; the real run needs sudo" >&2
 fi
-for tool in mkswap swapon swapoff awk df stat; do
+for tool in mkswap swapon swapoff awk df stat flock; do
     command -v "$tool" >/dev/null || die "$tool not found: apt-get install util-linux coreutils mawk"
 done
+
+# One run at a time per directory: a second one (cloud-init and a user, say) is refused, not interleaved.
+if [[ $DRY_RUN -eq 0 && -d $(dirname "$SWAP_PATH") ]]; then
+    exec 9<"$(dirname "$SWAP_PATH")"
+    flock -n 9 || die "another swap_setup.sh is working in $(dirname "$SWAP_PATH"): wait for it, then rerun"
+fi
 
 # ---- --remove ---------------------------------------------------------------------------------------
 if [[ $REMOVE -eq 1 ]]; then

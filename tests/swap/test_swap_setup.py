@@ -6,6 +6,7 @@ remove, fstab, sysctl, dry run, the refusals (exit 2, nothing changed) and the u
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -145,6 +146,17 @@ def test_refusals_exit_2_and_change_nothing(
 def test_refusal_reports_free_and_needed(sandbox: SwapSandbox) -> None:
     result = sandbox.run("--size", "100T", "--path", str(sandbox.path))
     assert "GiB free, 102401.0 GiB needed (102400.0 GiB swap + 1.0 GiB margin)" in result.stderr
+
+
+def test_refuses_a_second_run_in_the_same_directory(sandbox: SwapSandbox) -> None:
+    fd = os.open(sandbox.dir, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # what a first run holds while it works
+        result = sandbox.run("--size", "64M", "--path", str(sandbox.path))
+    finally:
+        os.close(fd)
+    assert result.returncode == 2 and "another swap_setup.sh is working in" in result.stderr
+    assert not sandbox.path.exists()
 
 
 def test_refuses_a_regular_file(sandbox: SwapSandbox) -> None:
