@@ -17,6 +17,10 @@ Examples:
   fwkit tokenize fineweb/sample/10BT/ --out edu/ --format llmc --prefix edu_fineweb
 
   fwkit tokenize big.txt --out data/ --resume    # continue after a kill
+
+  fwkit tokenize --preset fineweb-edu-10B          # build-nanogpt's edu_fineweb10B/, streamed
+
+  fwkit tokenize --dataset HuggingFaceFW/fineweb-edu --subset sample-10BT --out edu/ --format llmc
 """
 
 
@@ -33,18 +37,36 @@ class Errors(str, Enum):
 
 def tokenize(
     inputs: Annotated[
-        list[Path],
+        list[Path] | None,
         typer.Argument(
             help="Text (.txt[.gz|.zst]), JSONL (.jsonl[.gz|.zst]) or parquet files, or directories.",
             readable=False,  # fwkit checks, with a message that names the file and the fix
         ),
-    ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the shards and manifest.json.")],
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Directory for the shards and manifest.json.")] = None,
+    dataset: Annotated[
+        str | None,
+        typer.Option(help="Stream a Hub dataset (or a local dir laid out like one; 'parquet' + --data-files)."),
+    ] = None,
+    subset: Annotated[str | None, typer.Option(help="--dataset: the config name, e.g. sample-10BT.")] = None,
+    split: Annotated[str, typer.Option(help="--dataset: the split.")] = "train",
+    revision: Annotated[str | None, typer.Option(help="--dataset: branch, tag or commit.")] = None,
+    data_files: Annotated[
+        list[str] | None, typer.Option(help="--dataset parquet: a parquet file or URL (repeat, in order).")
+    ] = None,
+    preset: Annotated[
+        str | None,
+        typer.Option(help="fineweb-edu-10B, fineweb-edu-100B, fineweb-10B, fineweb-100B: build-nanogpt/llm.c names."),
+    ] = None,
     format: Annotated[
         Format, typer.Option("--format", "-f", help="npy (build-nanogpt), llmc (llm.c) or nanogpt.")
     ] = Format.npy,
-    prefix: Annotated[str, typer.Option(help="Shard file prefix: {prefix}_{split}_{index:06d}.")] = "shard",
-    shard_tokens: Annotated[str, typer.Option(help="Tokens per shard (100M, 1e8, 100000000).")] = "100M",
+    prefix: Annotated[
+        str | None, typer.Option(help="Shard file prefix: {prefix}_{split}_{index:06d} (default: shard).")
+    ] = None,
+    shard_tokens: Annotated[
+        str | None, typer.Option(help="Tokens per shard (100M, 1e8, 100000000; default 100M).")
+    ] = None,
     val_tokens: Annotated[str, typer.Option(help="nanogpt format: tokens in val.bin.")] = "10M",
     doc_sep: Annotated[
         str,
@@ -71,15 +93,30 @@ def tokenize(
     from fwkit.engine.settings import TokenizeSettings, parse_doc_sep
     from fwkit.errors import FwkitError
     from fwkit.sizes import parse_bytes, parse_count
+    from fwkit.sources.hub import HubSpec
+    from fwkit.sources.presets import get_preset, preset_prefix
 
     if overwrite and resume:
         raise FwkitError("--overwrite and --resume contradict each other: choose one")
+    chosen = get_preset(preset) if preset else None
+    dataset = dataset or (chosen.dataset if chosen else None)
+    if bool(inputs) == bool(dataset):
+        raise FwkitError("give either INPUT files or --dataset/--preset (exactly one): e.g. --preset fineweb-edu-10B")
+    if data_files and dataset != "parquet":
+        raise FwkitError("--data-files needs --dataset parquet (the builder that reads them)")
+    out = out or (Path(chosen.out_dir) if chosen else None)
+    if out is None:
+        raise FwkitError("--out is missing: give the directory for the shards, e.g. --out data/")
+    hub = None
+    if dataset:
+        subset = subset or (chosen.subset if chosen else None)
+        hub = HubSpec(dataset, subset, split, revision, tuple(data_files or ()), text_column)
     settings = TokenizeSettings(
-        inputs=tuple(inputs),
+        inputs=tuple(inputs or ()),
         out_dir=out,
         format=format.value,
-        prefix=prefix,
-        shard_tokens=parse_count(shard_tokens, "--shard-tokens"),
+        prefix=prefix or (preset_prefix(chosen, format.value) if chosen else "shard"),
+        shard_tokens=parse_count(shard_tokens or "100M", "--shard-tokens"),
         val_tokens=parse_count(val_tokens, "--val-tokens"),
         doc_sep=parse_doc_sep(doc_sep),
         text_column=text_column,
@@ -90,6 +127,7 @@ def tokenize(
         overwrite=overwrite,
         resume=resume,
         command=["fwkit", *sys.argv[1:]],
+        hub=hub,
     )
     run_tokenize(settings)
 

@@ -4,6 +4,7 @@ and what a worker returns. The engine moves them around without looking inside."
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -49,10 +50,19 @@ class ParquetRowGroup:
 
 
 @dataclass(frozen=True)
+class HubShard:
+    """One row group of a streamed Hub dataset: shard `shard_index` of `num_shards` (sources/hub.py)."""
+
+    spec: Any  # fwkit.sources.hub.HubSpec (frozen, picklable)
+    shard_index: int
+    num_shards: int
+
+
+@dataclass(frozen=True)
 class Planned:
     """A work item as the splitter plans it: the payload and where the inputs stand after it."""
 
-    payload: TextBlock | ParquetRowGroup
+    payload: TextBlock | ParquetRowGroup | HubShard
     end: Cursor
     input_done_bytes: int  # bytes of this input's file consumed after the item (for progress)
 

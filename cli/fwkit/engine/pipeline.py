@@ -132,14 +132,25 @@ def _disk_full(settings: TokenizeSettings, done: int, total: int, tokens: int) -
     )
 
 
+def _resolve_hub(settings: TokenizeSettings) -> tuple[int, dict[str, Any]]:
+    """(row-group shards, manifest `source`) of a --dataset run; (0, {}) for local inputs."""
+    if settings.hub is None:
+        return 0, {}
+    from fwkit.sources.hub import resolve
+
+    shards, resolved = resolve(settings.hub)
+    return shards, settings.hub.source(resolved)
+
+
 def run_tokenize(settings: TokenizeSettings) -> dict[str, Any]:
     """Run (or resume) the job described by `settings`; returns the final manifest."""
     from fwkit.host.cgroup import memory_limit_bytes
     from fwkit.host.cpu import usable_cpus
 
-    inputs = discover(settings.inputs)
+    inputs = discover(settings.inputs) if settings.hub is None else []
     check_inputs(inputs, settings.text_column)
-    fresh = new_manifest(settings.output_settings(), [f.record() for f in inputs], source={})
+    hub_shards, source = _resolve_hub(settings)
+    fresh = new_manifest(settings.output_settings(), [f.record() for f in inputs], source=source)
     manifest = prepare_out_dir(settings, fresh)
     if manifest is None:  # --resume on a complete run
         done = load_manifest(settings.out_dir)
@@ -153,11 +164,18 @@ def run_tokenize(settings: TokenizeSettings) -> dict[str, Any]:
     budget = settings.mem_bytes if settings.mem_bytes else memory_limit_bytes()
     size = size_job(usable_cpus(), budget, settings.workers)
     job = _Job(settings, manifest, size)
-    total = sum(f.size for f in inputs)
-    before = [sum(f.size for f in inputs[:i]) for i in range(len(inputs))]
+    total = sum(f.size for f in inputs) if settings.hub is None else hub_shards  # hub: progress in row groups
+    before = [sum(f.size for f in inputs[:i]) for i in range(len(inputs))] or [0]
     progress = Progress(total, settings.quiet)
-    done_bytes = before[job.cursor.input_index] if inputs and job.cursor.input_index < len(inputs) else 0
-    planned = plan_items(inputs, settings.doc_sep, size.item_bytes, settings.text_column, settings.errors, job.cursor)
+    done_bytes = before[job.cursor.input_index] if job.cursor.input_index < len(before) else 0
+    if settings.hub is None:
+        planned = plan_items(
+            inputs, settings.doc_sep, size.item_bytes, settings.text_column, settings.errors, job.cursor
+        )
+    else:
+        from fwkit.sources.hub import plan_shards
+
+        planned = plan_shards(settings.hub, hub_shards, job.cursor)
     show = lambda: progress.update(manifest["documents"], manifest["tokens"], done_bytes)  # noqa: E731
     try:
         with (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fwkit.errors import FwkitError
 
@@ -43,6 +44,7 @@ class TokenizeSettings:
     overwrite: bool = False
     resume: bool = False
     command: list[str] = field(default_factory=list)  # how the user ran it, for the resume hint
+    hub: Any = None  # fwkit.sources.hub.HubSpec: stream this dataset instead of `inputs`
 
     def output_settings(self) -> dict[str, object]:
         """The settings a resumed run must share with the partial one (workers and memory may differ)."""

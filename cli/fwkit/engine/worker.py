@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from fwkit.encoding import EOT, VOCAB_SIZE, gpt2
-from fwkit.engine.items import ItemResult, ParquetRowGroup, TextBlock
+from fwkit.engine.items import HubShard, ItemResult, ParquetRowGroup, TextBlock
 from fwkit.errors import FwkitError
 
 _EOT = np.array([EOT], dtype=np.uint32)
@@ -88,32 +88,45 @@ def _tokenize_text(block: TextBlock) -> ItemResult:
     return ItemResult(tokens, documents, len(block.data), replaced=_replaced[0] - before)
 
 
-def _tokenize_parquet(item: ParquetRowGroup) -> ItemResult:
-    import pyarrow.parquet as pq
-
+def _encode_batches(batches: Iterator[list[str | None]]) -> ItemResult:
+    """Rows of text (None: a null row, counted and skipped), batch by batch, into one result."""
     chunks: list[np.ndarray] = []
     documents = text_bytes = skipped = 0
-    try:
-        batches = pq.ParquetFile(item.path).iter_batches(
-            batch_size=item.batch_rows, row_groups=[item.row_group], columns=[item.text_column]
-        )
-        for batch in batches:
-            texts = batch.column(0).to_pylist()
-            skipped += sum(t is None for t in texts)
-            tokens, docs, nbytes = encode_documents((t, True) for t in texts if t is not None)
-            chunks.append(tokens)
-            documents += docs
-            text_bytes += nbytes
-    except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid / ArrowIOError derive from these
-        raise FwkitError(
-            f"{item.path}: corrupt parquet in row group {item.row_group} ({err}): re-download the file"
-        ) from None
+    for texts in batches:
+        skipped += sum(t is None for t in texts)
+        tokens, docs, nbytes = encode_documents((t, True) for t in texts if t is not None)
+        chunks.append(tokens)
+        documents += docs
+        text_bytes += nbytes
     tokens = np.concatenate(chunks) if chunks else np.empty(0, dtype=np.uint16)
     return ItemResult(tokens, documents, text_bytes, skipped=skipped)
 
 
-def tokenize_item(item: TextBlock | ParquetRowGroup) -> ItemResult:
+def _tokenize_parquet(item: ParquetRowGroup) -> ItemResult:
+    import pyarrow.parquet as pq
+
+    try:
+        batches = pq.ParquetFile(item.path).iter_batches(
+            batch_size=item.batch_rows, row_groups=[item.row_group], columns=[item.text_column]
+        )
+        return _encode_batches(batch.column(0).to_pylist() for batch in batches)
+    except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid / ArrowIOError derive from these
+        raise FwkitError(
+            f"{item.path}: corrupt parquet in row group {item.row_group} ({err}): re-download the file"
+        ) from None
+
+
+def _tokenize_hub(item: HubShard) -> ItemResult:
+    from fwkit.sources.hub import shard_texts, with_retries
+
+    read = lambda: _encode_batches(shard_texts(item.spec, item.shard_index, item.num_shards))  # noqa: E731
+    return with_retries(item.spec, item.shard_index, read)
+
+
+def tokenize_item(item: TextBlock | ParquetRowGroup | HubShard) -> ItemResult:
     """Tokenize one work item (runs in a worker process)."""
     if isinstance(item, TextBlock):
         return _tokenize_text(item)
+    if isinstance(item, HubShard):
+        return _tokenize_hub(item)
     return _tokenize_parquet(item)

@@ -1,0 +1,215 @@
+"""Hugging Face Hub datasets, streamed: one work item per parquet row group, nothing cached on disk.
+
+    fwkit tokenize --dataset HuggingFaceFW/fineweb-edu --subset sample-10BT --out edu_fineweb10B
+
+`datasets.load_dataset(..., streaming=True)` lists the data files in the dataset's own order;
+`IterableDataset.reshard()` splits them into one shard per row group (datasets' parquet builder,
+`_generate_more_gen_kwargs`), and shards 0..n-1 concatenated are the dataset's rows in order (the
+tests check it). The main process resolves the dataset once; each worker keeps its own resharded
+copy (`_resharded`, cached) and reads shard k's text column in batches. A row group is idempotent,
+so a transient network error retries it whole, with back-off. HF_TOKEN is read by
+huggingface_hub itself; fwkit never prints or stores it.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from fwkit.engine.items import Cursor, HubShard, Planned
+from fwkit.errors import FwkitError
+
+RETRY_ATTEMPTS = 5  # tries per row group; FWKIT_HUB_ATTEMPTS overrides
+RETRY_BASE_SECONDS = 2.0  # back-off 2, 4, 8, 16 s (30 s in all); FWKIT_HUB_RETRY_SECONDS overrides
+BATCH_ROWS = 1024  # rows decoded at a time (~4 MB of FineWeb text)
+# datasets retries a failed read itself 20 times x 5 s; fwkit's retry of the whole row group is
+# the outer loop, so datasets' own is shortened to 3 tries x 1 s (a blip is still absorbed inside).
+STREAMING_READ_MAX_RETRIES = 3
+STREAMING_READ_RETRY_INTERVAL = 1
+_COMMIT = re.compile(r"@([0-9a-f]{40})/")
+
+
+@dataclass(frozen=True)
+class HubSpec:
+    """What to stream: a Hub dataset id (or a local directory laid out like one), or parquet URLs."""
+
+    dataset: str
+    subset: str | None = None
+    split: str = "train"
+    revision: str | None = None
+    data_files: tuple[str, ...] = ()  # with dataset "parquet": these files, in this order
+    text_column: str = "text"
+
+    def source(self, resolved: str | None) -> dict[str, Any]:
+        """The manifest's `source` (no token: it is never written)."""
+        record = asdict(self)
+        record["data_files"] = list(self.data_files)
+        record["resolved_revision"] = resolved
+        return record
+
+
+def _configure() -> None:
+    import datasets
+
+    datasets.config.STREAMING_READ_MAX_RETRIES = STREAMING_READ_MAX_RETRIES
+    datasets.config.STREAMING_READ_RETRY_INTERVAL = STREAMING_READ_RETRY_INTERVAL
+    datasets.disable_progress_bars()
+
+
+def _load(spec: HubSpec) -> Any:
+    import datasets
+
+    _configure()
+    files = {spec.split: list(spec.data_files)} if spec.data_files else None
+    return datasets.load_dataset(
+        spec.dataset,
+        name=spec.subset,
+        split=spec.split,
+        revision=spec.revision,
+        data_files=files,
+        streaming=True,
+        columns=[spec.text_column],
+    )
+
+
+def _permanent(spec: HubSpec, err: Exception) -> FwkitError:
+    """One line naming what was asked and the fix (never the token, which is not in any of these)."""
+    text = str(err).splitlines()[0] if str(err) else type(err).__name__
+    name = type(err).__name__
+    what = f"--dataset {spec.dataset}" + (f" --subset {spec.subset}" if spec.subset else "")
+    if name in ("GatedRepoError",) or "401" in text or "403" in text or "gated" in text.lower():
+        return FwkitError(f"{what}: no access ({text}): accept its terms on the Hub and set HF_TOKEN")
+    if name in ("DatasetNotFoundError", "RepositoryNotFoundError", "FileNotFoundError", "EmptyDatasetError"):
+        return FwkitError(f"{what}: no such dataset or data files ({text}): check the name")
+    if "BuilderConfig" in text or ("config" in text.lower() and name == "ValueError"):
+        return FwkitError(f"{what}: no such subset ({text}): choose one the dataset lists")
+    if "split" in text.lower() or "revision" in text.lower():
+        return FwkitError(f"{what} --split {spec.split}: {text}: check --split / --revision")
+    return FwkitError(f"{what}: cannot load ({name}: {text})")
+
+
+def resolve(spec: HubSpec) -> tuple[int, str | None]:
+    """(row-group shards, resolved commit hash or None for local files); permanent errors exit 2."""
+    try:
+        ds = _load(spec).reshard()
+        files = [f for k in range(ds.num_shards) for f in _where(ds, k)[0]]
+    except FwkitError:
+        raise
+    except Exception as err:  # datasets raises many types; each becomes one line
+        raise _permanent(spec, err) from None
+    if spec.text_column not in (ds.column_names or [spec.text_column]):
+        raise FwkitError(f"--dataset {spec.dataset}: no column {spec.text_column!r}: use --text-column NAME")
+    commits = {m.group(1) for f in files if (m := _COMMIT.search(f))}
+    return ds.num_shards, (commits.pop() if len(commits) == 1 else None)
+
+
+@functools.lru_cache(maxsize=4)
+def _resharded(spec: HubSpec) -> Any:
+    return _load(spec).reshard()
+
+
+def _where(ds: Any, k: int) -> tuple[list[str], list[int]]:
+    """The data file(s) and row group(s) of shard k (for messages and the manifest)."""
+    kwargs = getattr(ds.shard(ds.num_shards, k, contiguous=True)._ex_iterable, "kwargs", {})
+    files = [str(f) for f in kwargs.get("files", [])]
+    groups = [g for gs in kwargs.get("row_groups_list", []) or [] for g in gs]
+    return files, groups
+
+
+def describe_shard(spec: HubSpec, k: int) -> str:
+    files, groups = _where(_resharded(spec), k)
+    return f"{', '.join(files) or spec.dataset} row group {', '.join(map(str, groups)) or k}"
+
+
+def _transient(err: Exception) -> bool:
+    """Timeouts, 5xx, dropped connections: worth retrying. A 404 or bad data is not."""
+    text = f"{type(err).__name__} {err}"
+    if isinstance(err, FileNotFoundError | PermissionError) or re.search(r"\b(401|403|404)\b", text):
+        return False
+    if re.search(r"\b5\d\d\b", text) or re.search(r"(?i)timeout|timed out|connection|reset|disconnect", text):
+        return True
+    return isinstance(err, ConnectionError | TimeoutError | OSError)
+
+
+def retry_policy() -> tuple[int, float]:
+    """(attempts, first back-off in seconds) from the environment or the defaults."""
+    return int(os.environ.get("FWKIT_HUB_ATTEMPTS", RETRY_ATTEMPTS)), float(
+        os.environ.get("FWKIT_HUB_RETRY_SECONDS", RETRY_BASE_SECONDS)
+    )
+
+
+def shard_texts(spec: HubSpec, k: int, n: int) -> Iterator[list[str | None]]:
+    """Shard k's text column in batches of BATCH_ROWS rows (read once; the caller retries)."""
+    ds = _resharded(spec)
+    if ds.num_shards != n:
+        raise FwkitError(f"--dataset {spec.dataset}: now {ds.num_shards} row groups, the run planned {n}")
+    for batch in ds.shard(n, k, contiguous=True).iter(batch_size=BATCH_ROWS):
+        yield batch[spec.text_column]
+
+
+def with_retries(spec: HubSpec, k: int, read: Any) -> Any:
+    """`read()` for shard k, retried whole on transient errors, each retry reported on stderr."""
+    attempts, base = retry_policy()
+    for attempt in range(1, attempts + 1):
+        try:
+            return read()
+        except FwkitError:
+            raise
+        except Exception as err:  # network stacks raise many types; _transient sorts them
+            where = describe_shard(spec, k)
+            first = str(err).splitlines()[0] if str(err) else ""
+            if not _transient(err):
+                raise FwkitError(f"{where}: cannot read ({type(err).__name__}: {first})") from None
+            if attempt == attempts:
+                raise FwkitError(
+                    f"{where}: still failing after {attempts} tries ({type(err).__name__}: {first}): "
+                    "check the network, then rerun with --resume"
+                ) from None
+            delay = base * 2 ** (attempt - 1)
+            print(
+                f"fwkit: {where}: {type(err).__name__}: {first}; retry {attempt}/{attempts - 1} in {delay:g} s",
+                file=sys.stderr,
+            )
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def plan_shards(spec: HubSpec, num_shards: int, start: Cursor = Cursor()) -> Iterator[Planned]:
+    """One item per row-group shard, from `start.offset` (the next shard) on resume."""
+    for k in range(start.offset, num_shards):
+        yield Planned(HubShard(spec, k, num_shards), Cursor(0, k + 1), k + 1)
+
+
+def next_position(spec: HubSpec, cursor: Cursor, num_shards: int) -> dict[str, Any] | None:
+    """Where a partial run continues (data file, row group), for the manifest; None when done."""
+    if cursor.offset >= num_shards:
+        return None
+    files, groups = _where(_resharded(spec), cursor.offset)
+    return {"shard": cursor.offset, "data_files": files, "row_groups": groups}
+
+
+def estimate_dataset(spec: HubSpec) -> tuple[int | None, str]:
+    """(total parquet bytes of the subset/split, how it was found) for `fwkit doctor --dataset`.
+
+    Offline, or for a dataset without metadata, (None, why it cannot know)."""
+    try:
+        import datasets
+
+        _configure()
+        builder = datasets.load_dataset_builder(spec.dataset, name=spec.subset, revision=spec.revision)
+        info = builder.info
+        split = (info.splits or {}).get(spec.split)
+        if split is not None and split.num_bytes:
+            return int(split.num_bytes), f"the dataset's metadata (split {spec.split!r}, {split.num_examples} rows)"
+        if info.download_size:
+            return int(info.download_size), "the dataset's metadata (download size)"
+        return None, f"--dataset {spec.dataset}: its metadata gives no size"
+    except Exception as err:  # offline, gated, missing: say why in one line
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        return None, f"--dataset {spec.dataset}: cannot reach its metadata ({type(err).__name__}: {first})"

@@ -1,0 +1,57 @@
+"""`--preset`: the FineWeb datasets with the exact names build-nanogpt and llm.c give their shards.
+
+Sources (read, not guessed):
+- karpathy/build-nanogpt fineweb.py: `local_dir = "edu_fineweb10B"`, `remote_name = "sample-10BT"`,
+  `load_dataset("HuggingFaceFW/fineweb-edu", name=remote_name, split="train")`,
+  `shard_size = int(1e8)`, shard 0 is "val", the rest "train",
+  `f"edufineweb_{split}_{shard_index:06d}"` saved with `np.save` (-> .npy).
+- karpathy/llm.c dev/data/fineweb.py: `-t edu|classic -v 10B|100B`, `local_dir = "edu_fineweb10B"`
+  or `"fineweb10B"` (`f"{name}{version}"`), remote `sample-10BT` / `sample-100BT`, dataset
+  `HuggingFaceFW/fineweb-edu` or `HuggingFaceFW/fineweb`, shards `f"{name}_{split}_{index:06d}.bin"`
+  with name `edu_fineweb` or `fineweb`, 1e8 tokens each, shard 0 = val.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fwkit.errors import FwkitError
+
+
+@dataclass(frozen=True)
+class Preset:
+    dataset: str
+    subset: str
+    out_dir: str  # build-nanogpt's and llm.c's local_dir
+    npy_prefix: str  # build-nanogpt: edufineweb_{split}_{index:06d}.npy
+    llmc_prefix: str  # llm.c: edu_fineweb_{split}_{index:06d}.bin
+    shard_tokens: int = 100_000_000  # shard_size = int(1e8) in both scripts
+
+
+def _edu(size: str) -> Preset:
+    return Preset("HuggingFaceFW/fineweb-edu", f"sample-{size}T", f"edu_fineweb{size}", "edufineweb", "edu_fineweb")
+
+
+def _classic(size: str) -> Preset:
+    # build-nanogpt only does fineweb-edu; its naming pattern is applied to classic fineweb too.
+    return Preset("HuggingFaceFW/fineweb", f"sample-{size}T", f"fineweb{size}", "fineweb", "fineweb")
+
+
+PRESETS: dict[str, Preset] = {
+    "fineweb-edu-10B": _edu("10B"),
+    "fineweb-edu-100B": _edu("100B"),
+    "fineweb-10B": _classic("10B"),
+    "fineweb-100B": _classic("100B"),
+}
+
+
+def get_preset(name: str) -> Preset:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise FwkitError(f"--preset {name!r} is unknown: choose one of {', '.join(PRESETS)}") from None
+
+
+def preset_prefix(preset: Preset, fmt: str) -> str:
+    """The file prefix for an output format (nanogpt's train.bin/val.bin have no prefix of their own)."""
+    return preset.llmc_prefix if fmt == "llmc" else preset.npy_prefix
