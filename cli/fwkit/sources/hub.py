@@ -18,9 +18,9 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from fwkit.engine.items import Cursor, HubShard, Planned
 from fwkit.errors import FwkitError
@@ -32,6 +32,7 @@ BATCH_ROWS = 1024  # rows decoded at a time (~4 MB of FineWeb text)
 # the outer loop, so datasets' own is shortened to 3 tries x 1 s (a blip is still absorbed inside).
 STREAMING_READ_MAX_RETRIES = 3
 STREAMING_READ_RETRY_INTERVAL = 1
+T = TypeVar("T")
 _COMMIT = re.compile(r"@([0-9a-f]{40})/")
 
 
@@ -58,7 +59,7 @@ def _configure() -> None:
     import datasets
 
     datasets.config.STREAMING_READ_MAX_RETRIES = STREAMING_READ_MAX_RETRIES
-    datasets.config.STREAMING_READ_RETRY_INTERVAL = STREAMING_READ_RETRY_INTERVAL
+    datasets.config.STREAMING_READ_RETRY_INTERVAL = min(STREAMING_READ_RETRY_INTERVAL, retry_policy()[1])
     datasets.disable_progress_bars()
 
 
@@ -96,13 +97,12 @@ def _permanent(spec: HubSpec, err: Exception) -> FwkitError:
 
 def resolve(spec: HubSpec) -> tuple[int, str | None]:
     """(row-group shards, resolved commit hash or None for local files); permanent errors exit 2."""
-    try:
-        ds = _load(spec).reshard()
-        files = [f for k in range(ds.num_shards) for f in _where(ds, k)[0]]
-    except FwkitError:
-        raise
-    except Exception as err:  # datasets raises many types; each becomes one line
-        raise _permanent(spec, err) from None
+
+    def load() -> tuple[Any, list[str]]:
+        ds = _resharded(spec)
+        return ds, [f for k in range(ds.num_shards) for f in _where(ds, k)[0]]
+
+    ds, files = retried(load, lambda: f"--dataset {spec.dataset}", lambda err: _permanent(spec, err))
     if spec.text_column not in (ds.column_names or [spec.text_column]):
         raise FwkitError(f"--dataset {spec.dataset}: no column {spec.text_column!r}: use --text-column NAME")
     commits = {m.group(1) for f in files if (m := _COMMIT.search(f))}
@@ -123,8 +123,14 @@ def _where(ds: Any, k: int) -> tuple[list[str], list[int]]:
 
 
 def describe_shard(spec: HubSpec, k: int) -> str:
-    files, groups = _where(_resharded(spec), k)
-    return f"{', '.join(files) or spec.dataset} row group {', '.join(map(str, groups)) or k}"
+    """ "<data file> row group <g>" for messages; without a loaded dataset, the shard number."""
+    try:
+        files, groups = _where(_resharded(spec), k)
+    except Exception:  # the dataset itself cannot be loaded right now: say what is known
+        files, groups = [], []
+    if not files:
+        return f"--dataset {spec.dataset} row-group shard {k}"
+    return f"{', '.join(files)} row group {', '.join(map(str, groups))}"
 
 
 def _transient(err: Exception) -> bool:
@@ -153,8 +159,8 @@ def shard_texts(spec: HubSpec, k: int, n: int) -> Iterator[list[str | None]]:
         yield batch[spec.text_column]
 
 
-def with_retries(spec: HubSpec, k: int, read: Any) -> Any:
-    """`read()` for shard k, retried whole on transient errors, each retry reported on stderr."""
+def retried(read: Callable[[], T], where: Callable[[], str], permanent: Callable[[Exception], FwkitError]) -> T:
+    """`read()`, retried whole with back-off on transient errors, each retry reported on stderr."""
     attempts, base = retry_policy()
     for attempt in range(1, attempts + 1):
         try:
@@ -162,22 +168,28 @@ def with_retries(spec: HubSpec, k: int, read: Any) -> Any:
         except FwkitError:
             raise
         except Exception as err:  # network stacks raise many types; _transient sorts them
-            where = describe_shard(spec, k)
-            first = str(err).splitlines()[0] if str(err) else ""
             if not _transient(err):
-                raise FwkitError(f"{where}: cannot read ({type(err).__name__}: {first})") from None
+                raise permanent(err) from None
+            first = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
             if attempt == attempts:
                 raise FwkitError(
-                    f"{where}: still failing after {attempts} tries ({type(err).__name__}: {first}): "
+                    f"{where()}: still failing after {attempts} tries ({first}): "
                     "check the network, then rerun with --resume"
                 ) from None
             delay = base * 2 ** (attempt - 1)
-            print(
-                f"fwkit: {where}: {type(err).__name__}: {first}; retry {attempt}/{attempts - 1} in {delay:g} s",
-                file=sys.stderr,
-            )
+            print(f"fwkit: {where()}: {first}; retry {attempt}/{attempts - 1} in {delay:g} s", file=sys.stderr)
             time.sleep(delay)
-    raise AssertionError("unreachable")
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def with_retries(spec: HubSpec, k: int, read: Callable[[], T]) -> T:
+    """`read()` for shard k (a row group: idempotent, so retried whole); errors name file and row group."""
+
+    def permanent(err: Exception) -> FwkitError:
+        first = str(err).splitlines()[0] if str(err) else ""
+        return FwkitError(f"{describe_shard(spec, k)}: cannot read ({type(err).__name__}: {first})")
+
+    return retried(read, lambda: describe_shard(spec, k), permanent)
 
 
 def plan_shards(spec: HubSpec, num_shards: int, start: Cursor = Cursor()) -> Iterator[Planned]:
