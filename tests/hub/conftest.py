@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fineweb_repo import documents, make_repo  # noqa: E402
+from fineweb_repo import documents, make_repo
 
 
 @pytest.fixture(scope="session")

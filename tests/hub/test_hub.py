@@ -56,9 +56,8 @@ def test_a_row_group_that_keeps_failing_names_file_and_row_group(fineweb_repo: P
 
 
 def test_permanent_errors_are_one_line(fineweb_repo: Path, tmp_path: Path):
-    with serve(fineweb_repo) as (url, _):
-        with pytest.raises(FwkitError, match="no such dataset or data files") as err:
-            resolve(HubSpec("parquet", data_files=(f"{url}/sample/10BT/missing.parquet",)))
+    with serve(fineweb_repo) as (url, _), pytest.raises(FwkitError, match="no such dataset or data files") as err:
+        resolve(HubSpec("parquet", data_files=(f"{url}/sample/10BT/missing.parquet",)))
     assert "\n" not in str(err.value)
     with pytest.raises(FwkitError, match="no such dataset"):
         resolve(HubSpec(str(tmp_path / "nope")))
