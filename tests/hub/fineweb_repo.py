@@ -25,10 +25,10 @@ configs:
 FILES, ROWS, ROW_GROUP = 3, 40, 12  # 3 files x 40 rows in row groups of 12 -> 4 groups per file
 
 
-def documents(english: str, chinese: str) -> list[str]:
-    """FILES x ROWS documents of real prose, 300-3000 characters, English and Chinese mixed."""
+def documents(english: str, chinese: str, count: int = FILES * ROWS) -> list[str]:
+    """`count` documents of real prose, 300-3000 characters, English and Chinese mixed."""
     docs, at = [], 0
-    for i in range(FILES * ROWS):
+    for i in range(count):
         source = chinese if i % 5 == 0 else english
         size = 300 + (i * 271) % 2700
         docs.append(source[at % (len(source) - size) :][:size])
@@ -36,7 +36,8 @@ def documents(english: str, chinese: str) -> list[str]:
     return docs
 
 
-def make_repo(root: Path, docs: list[str]) -> Path:
+def make_repo(root: Path, docs: list[str], rows: int = ROWS) -> Path:
+    """FILES parquet files of `rows` documents each (row groups of ROW_GROUP rows) under `root`."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -44,11 +45,11 @@ def make_repo(root: Path, docs: list[str]) -> Path:
     data.mkdir(parents=True)
     (root / "README.md").write_text(README)
     for f in range(FILES):
-        rows = docs[f * ROWS : (f + 1) * ROWS]
-        n = len(rows)
+        texts = docs[f * rows : (f + 1) * rows]
+        n = len(texts)
         table = pa.table(
             {
-                "text": rows,
+                "text": texts,
                 "id": [f"<urn:uuid:{f}-{i}>" for i in range(n)],
                 "dump": ["CC-MAIN-2024-10"] * n,
                 "url": [f"https://example.org/{f}/{i}" for i in range(n)],
@@ -56,7 +57,7 @@ def make_repo(root: Path, docs: list[str]) -> Path:
                 "file_path": [f"s3://commoncrawl/{f}.warc.gz"] * n,
                 "language": ["en"] * n,
                 "language_score": [0.9] * n,
-                "token_count": [len(t) // 4 for t in rows],
+                "token_count": [len(t) // 4 for t in texts],
             }
         )
         pq.write_table(table, data / f"{f:03d}_00000.parquet", row_group_size=ROW_GROUP)
