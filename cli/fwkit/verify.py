@@ -136,27 +136,36 @@ def _check_samples(report: Report, m: dict[str, Any], count: int, seed: int | No
     from fwkit.sources.files import discover
 
     entries = m.get("index", {}).get("entries", [])
-    if not entries or not m.get("inputs"):
+    if not entries or not (m.get("inputs") or m.get("source")):
         report.problem(MANIFEST, "no index of work items: --sample needs a manifest written by fwkit >= 0.1")
         return
-    inputs = discover([Path(i["path"]) for i in m["inputs"]])
-    for f, recorded in zip(inputs, m["inputs"], strict=True):
-        if f.record() != recorded:
-            report.problem(str(f.path), "changed since the run (size or mtime): cannot re-tokenize samples")
-            return
     s = m["settings"]
+    if m.get("source"):  # a --dataset run: the same row-group shards, streamed again
+        from fwkit.sources.hub import sample_planner
+
+        plan = sample_planner(m["source"])
+    else:
+        inputs = discover([Path(i["path"]) for i in m["inputs"]])
+        for f, recorded in zip(inputs, m["inputs"], strict=True):
+            if f.record() != recorded:
+                report.problem(str(f.path), "changed since the run (size or mtime): cannot re-tokenize samples")
+                return
+        plan = lambda cursor: next(  # noqa: E731
+            plan_items(inputs, s["doc_sep"], 1 << 20, s["text_column"], s["errors"], cursor), None
+        )
     rng = random.Random(seed)
     for entry in rng.sample(entries, min(count, len(entries))):
         input_index, offset, in_doc, line, token_offset = entry
         cursor = Cursor(input_index, offset, bool(in_doc), line)
-        planned = next(plan_items(inputs, s["doc_sep"], 1 << 20, s["text_column"], s["errors"], cursor), None)
+        planned = plan(cursor)
         if planned is None:
             continue
         expected = tokenize_item(planned.payload).tokens
         actual = _stream_slice(report, m, token_offset, expected.size)
         report.samples_checked += 1
         if not np.array_equal(actual, expected):
-            where = f"{inputs[input_index].path} at byte/row-group {offset}"
+            name = m["source"]["dataset"] if m.get("source") else inputs[input_index].path
+            where = f"{name} at byte/row-group {offset}"
             report.problem(where, f"re-tokenized text differs from the output at token {token_offset}")
 
 

@@ -56,6 +56,8 @@ def test_dataset_equals_local_parquet_run(tmp_path: Path, repo: Path, local_run:
     _tokenize("--dataset", str(repo), "--subset", "sample-10BT", "--out", str(out), "--workers", workers)
     assert_same_output(out, local_run)
     assert np.array_equal(stream_of(out, "npy"), reference_tokens(docs))
+    checked = runner.invoke(app, ["verify", str(out), "--sample", "4"])  # re-streams 4 row groups
+    assert checked.exit_code == 0 and "4 samples re-tokenized, 0 problems" in checked.output, checked.output
     source = manifest(out)["source"]
     assert source["dataset"] == str(repo) and source["subset"] == "sample-10BT" and source["split"] == "train"
     assert source["resolved_revision"] is None  # local directory
@@ -138,6 +140,9 @@ def test_kill_9_mid_stream_then_resume_is_byte_identical(tmp_path: Path, english
     proc.wait()
     partial = manifest(out)
     assert partial["complete"] is False and partial["checkpoint"]["cursor"]["offset"] > 0
+    where = partial["checkpoint"]["continue_from"]  # the data file and row group a resume reads next
+    assert where["shard"] == partial["checkpoint"]["cursor"]["offset"]
+    assert where["data_files"][0].endswith("_00000.parquet") and where["row_groups"]
     assert_no_incomplete_final_file(out)
     result = run(dataset, out, "--subset", "sample-10BT", "--resume", "--workers", "2")
     assert result.returncode == 0, result.stderr

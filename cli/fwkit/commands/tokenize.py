@@ -90,7 +90,7 @@ def tokenize(
 ) -> None:
     """Tokenize text into GPT-2 shards with memory that does not grow with the input."""
     from fwkit.engine.pipeline import run_tokenize
-    from fwkit.engine.settings import TokenizeSettings, parse_doc_sep
+    from fwkit.engine.settings import DEFAULT_SHARD_TOKENS, TokenizeSettings, parse_doc_sep
     from fwkit.errors import FwkitError
     from fwkit.sizes import parse_bytes, parse_count
     from fwkit.sources.hub import HubSpec
@@ -107,6 +107,7 @@ def tokenize(
     out = out or (Path(chosen.out_dir) if chosen else None)
     if out is None:
         raise FwkitError("--out is missing: give the directory for the shards, e.g. --out data/")
+    default_shard_tokens = chosen.shard_tokens if chosen else DEFAULT_SHARD_TOKENS
     hub = None
     if dataset:
         subset = subset or (chosen.subset if chosen else None)
@@ -116,7 +117,7 @@ def tokenize(
         out_dir=out,
         format=format.value,
         prefix=prefix or (preset_prefix(chosen, format.value) if chosen else "shard"),
-        shard_tokens=parse_count(shard_tokens or "100M", "--shard-tokens"),
+        shard_tokens=parse_count(shard_tokens, "--shard-tokens") if shard_tokens else default_shard_tokens,
         val_tokens=parse_count(val_tokens, "--val-tokens"),
         doc_sep=parse_doc_sep(doc_sep),
         text_column=text_column,

@@ -110,6 +110,10 @@ class _Job:
     def checkpoint(self) -> None:
         state = self.writer.sync()
         self.manifest["checkpoint"] = {"cursor": asdict(self.cursor), "writer": asdict(state)}
+        if self.settings.hub is not None:  # where a --dataset run continues: data file and row group
+            from fwkit.sources.hub import next_position
+
+            self.manifest["checkpoint"]["continue_from"] = next_position(self.settings.hub, self.cursor)
         save_manifest(self.settings.out_dir, self.manifest)
         self.shard_finished = False
         self.last_checkpoint = time.monotonic()

@@ -198,12 +198,31 @@ def plan_shards(spec: HubSpec, num_shards: int, start: Cursor = Cursor()) -> Ite
         yield Planned(HubShard(spec, k, num_shards), Cursor(0, k + 1), k + 1)
 
 
-def next_position(spec: HubSpec, cursor: Cursor, num_shards: int) -> dict[str, Any] | None:
+def next_position(spec: HubSpec, cursor: Cursor) -> dict[str, Any] | None:
     """Where a partial run continues (data file, row group), for the manifest; None when done."""
-    if cursor.offset >= num_shards:
+    ds = _resharded(spec)  # already loaded by `resolve` in this process
+    if cursor.offset >= ds.num_shards:
         return None
-    files, groups = _where(_resharded(spec), cursor.offset)
+    files, groups = _where(ds, cursor.offset)
     return {"shard": cursor.offset, "data_files": files, "row_groups": groups}
+
+
+def spec_of(source: dict[str, Any]) -> HubSpec:
+    """The HubSpec a manifest's `source` records (for resume checks and `fwkit verify --sample`)."""
+    fields = {k: source.get(k) for k in ("dataset", "subset", "split", "revision", "text_column")}
+    return HubSpec(**fields, data_files=tuple(source.get("data_files") or ()))  # type: ignore[arg-type]
+
+
+def sample_planner(source: dict[str, Any]) -> Callable[[Cursor], Planned | None]:
+    """For `fwkit verify --sample`: the work item starting at a cursor, from the same revision."""
+    spec = spec_of(source)
+    n, resolved = resolve(spec)
+    if resolved != source.get("resolved_revision"):
+        raise FwkitError(
+            f"--dataset {spec.dataset}: now resolves to {resolved}, the run read {source.get('resolved_revision')}: "
+            "cannot re-tokenize samples"
+        )
+    return lambda cursor: next(plan_shards(spec, n, cursor), None)
 
 
 def estimate_dataset(spec: HubSpec) -> tuple[int | None, str]:

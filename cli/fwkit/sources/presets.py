@@ -1,11 +1,11 @@
 """`--preset`: the FineWeb datasets with the exact names build-nanogpt and llm.c give their shards.
 
 Sources (read, not guessed):
-- karpathy/build-nanogpt fineweb.py: `local_dir = "edu_fineweb10B"`, `remote_name = "sample-10BT"`,
+- karpathy/build-nanogpt fineweb.py (commit 69cb21f): `local_dir = "edu_fineweb10B"`, `remote_name = "sample-10BT"`,
   `load_dataset("HuggingFaceFW/fineweb-edu", name=remote_name, split="train")`,
   `shard_size = int(1e8)`, shard 0 is "val", the rest "train",
   `f"edufineweb_{split}_{shard_index:06d}"` saved with `np.save` (-> .npy).
-- karpathy/llm.c dev/data/fineweb.py: `-t edu|classic -v 10B|100B`, `local_dir = "edu_fineweb10B"`
+- karpathy/llm.c dev/data/fineweb.py (commit ea36d04): `-t edu|classic -v 10B|100B`, `local_dir = "edu_fineweb10B"`
   or `"fineweb10B"` (`f"{name}{version}"`), remote `sample-10BT` / `sample-100BT`, dataset
   `HuggingFaceFW/fineweb-edu` or `HuggingFaceFW/fineweb`, shards `f"{name}_{split}_{index:06d}.bin"`
   with name `edu_fineweb` or `fineweb`, 1e8 tokens each, shard 0 = val.
