@@ -161,3 +161,14 @@ def test_resume_refuses_a_different_resolved_revision(tmp_path: Path, repo: Path
     result = runner.invoke(app, ["tokenize", *args, "--resume"])
     assert result.exit_code == 2, result.output
     assert "the dataset" in result.output
+
+
+def test_hf_token_is_never_printed_or_written(tmp_path: Path, repo: Path, monkeypatch):
+    secret = "hf_fwkitTestSecretDoNotLeak"
+    monkeypatch.setenv("HF_TOKEN", secret)
+    out = tmp_path / "out"
+    ok = runner.invoke(app, ["tokenize", "--dataset", str(repo), "--subset", "sample-10BT", "--out", str(out)])
+    bad = runner.invoke(app, ["tokenize", "--dataset", str(tmp_path / "none"), "--out", str(tmp_path / "o2")])
+    assert ok.exit_code == 0 and bad.exit_code == 2
+    assert secret not in ok.output + bad.output
+    assert secret not in (out / "manifest.json").read_text()
