@@ -56,7 +56,14 @@ class HubSpec:
 
 
 def _configure() -> None:
+    import threading
+
     import datasets
+    from tqdm import tqdm
+
+    # datasets' progress bars (off) would still make tqdm create a multiprocessing lock in every
+    # worker, which the pool's shutdown reports as a "leaked semaphore"; a thread lock is enough.
+    tqdm.set_lock(threading.RLock())
 
     datasets.config.STREAMING_READ_MAX_RETRIES = STREAMING_READ_MAX_RETRIES
     datasets.config.STREAMING_READ_RETRY_INTERVAL = min(STREAMING_READ_RETRY_INTERVAL, retry_policy()[1])
