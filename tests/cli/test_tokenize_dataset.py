@@ -84,7 +84,15 @@ def test_presets_give_the_trainers_names(tmp_path: Path, monkeypatch, repo: Path
     assert manifest(out)["source"]["subset"] == "sample-10BT"
 
 
-def test_preset_fills_subset_and_shard_size(tmp_path: Path):
+def test_preset_on_local_files_gives_only_the_names(tmp_path: Path, repo: Path, local_run: Path):
+    out = tmp_path / "edu"
+    _tokenize(str(repo / "sample/10BT"), "--preset", "fineweb-edu-10B", "--out", str(out))
+    names = sorted(p.name for p in out.glob("*.npy"))
+    assert names == [n.replace("shard_", "edufineweb_") for n in sorted(p.name for p in local_run.glob("*.npy"))]
+    assert manifest(out)["source"] == {}
+
+
+def test_preset_fills_in_the_subset(tmp_path: Path):
     result = runner.invoke(app, ["tokenize", "--preset", "fineweb-edu-10B", "--dataset", str(tmp_path / "none")])
     assert result.exit_code == 2
     assert "--dataset" in result.output and "sample-10BT" in result.output  # the preset's subset was asked for

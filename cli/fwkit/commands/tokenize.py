@@ -99,7 +99,7 @@ def tokenize(
     if overwrite and resume:
         raise FwkitError("--overwrite and --resume contradict each other: choose one")
     chosen = get_preset(preset) if preset else None
-    dataset = dataset or (chosen.dataset if chosen else None)
+    dataset = dataset or (chosen.dataset if chosen and not inputs else None)  # with INPUTs: names only
     if bool(inputs) == bool(dataset):
         raise FwkitError("give either INPUT files or --dataset/--preset (exactly one): e.g. --preset fineweb-edu-10B")
     if data_files and dataset != "parquet":
