@@ -79,7 +79,12 @@ def _root(
 app.command("tokenize", no_args_is_help=True)(tokenize.tokenize)
 app.command("verify", no_args_is_help=True)(verify.verify)
 app.command("doctor")(doctor.doctor)
-app.command("run", no_args_is_help=True)(run.run)
+app.command(
+    "run",
+    no_args_is_help=True,
+    # tokenize's options pass through after the inputs, no `--` needed
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+)(run.run)
 app.add_typer(image.app, name="image")
 app.add_typer(swap.app, name="swap")
 app.add_typer(cloud.app, name="cloud")

@@ -87,6 +87,18 @@ def test_runtime_none_runs_the_real_tokenizer_and_warns_that_nothing_caps_it(cor
     assert "done (none): " in text and "peak unknown of the 1.0 GiB cap" in text
 
 
+def test_tokenize_options_pass_through_without_a_double_dash(corpus_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "shards"
+    code, text = fwkit_run(
+        "--mem", "1G", "--runtime", "none", corpus_file, "--out", out, "--format", "npy", "--shard-tokens", "50K",
+        "--quiet",
+    )  # fmt: skip
+    assert code == 0, text
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["format"] == "npy" and manifest["settings"]["shard_tokens"] == 50_000
+    assert len(manifest["shards"]) > 2
+
+
 @pytest.mark.root
 def test_auto_without_docker_falls_back_to_a_cgroup_and_says_so(corpus_file: Path, tmp_path: Path) -> None:
     if os.geteuid() != 0:
