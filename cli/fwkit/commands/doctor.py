@@ -207,6 +207,3 @@ def render_plan(console: Console, plan: Plan) -> None:
         console.print("  Next:" if plan.ready else "  Do this first, then run:")
         for command in plan.commands:
             console.print(f"    [cyan]{escape(command)}[/]")
-
-
-_render_plan = render_plan  # the name fwkit.runtime.preflight imports

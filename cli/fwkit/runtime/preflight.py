@@ -19,7 +19,7 @@ def check_plan(spec: JobSpec, workers: int | None, text_column: str, force: bool
     """Make the plan for this job and cap; raise (exit 1) unless it is `streaming` and ready, or --force."""
     from rich.console import Console
 
-    from fwkit.commands.doctor import _render_plan
+    from fwkit.commands.doctor import render_plan
     from fwkit.estimate import estimate_inputs
     from fwkit.host.facts import gather
     from fwkit.plan import PlanRequest, make_plan
@@ -32,7 +32,7 @@ def check_plan(spec: JobSpec, workers: int | None, text_column: str, force: bool
     if plan.mode == "streaming" and plan.ready:
         echo(f"plan: streaming, {plan.workers} worker(s), expected peak {format_bytes(plan.need_bytes)}")
         return
-    _render_plan(Console(stderr=True, highlight=False, soft_wrap=True), plan)
+    render_plan(Console(stderr=True, highlight=False, soft_wrap=True), plan)
     what = f"the plan for a {format_bytes(spec.mem_bytes)} cap is `{plan.mode}`" + ("" if plan.ready else ", not ready")
     if not force:
         raise FwkitError(f"{what}: do what it says above, or add --force to run anyway", EXIT_ACTION_NEEDED)
