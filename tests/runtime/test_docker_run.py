@@ -81,6 +81,8 @@ def test_docker_ctrl_c_stops_cleanly_leaves_resumable_state_and_no_container(
     assert resumes, stderr
     argv = shlex.split(resumes[-1])
     assert argv[:2] == ["fwkit", "run"] and argv[-1] == "--resume"
+    inside = re.findall(r"resume with `([^`]+)`", stderr)  # also the tokenize's own line, from the container
+    assert len(inside) >= 2 and set(inside) == {resumes[-1]}, "a resume hint with container paths: " + stderr
     again = subprocess.run([*FWKIT, *argv[1:]], capture_output=True, text=True, timeout=300, check=False)
     assert again.returncode == 0, again.stderr
     final = manifest(out)

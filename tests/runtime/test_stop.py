@@ -49,7 +49,7 @@ def test_sigint_is_forwarded_once_and_the_job_exit_code_kept(tmp_path: Path) -> 
     marker = tmp_path / "stopped"
     lines: list[str] = []
     _interrupt_when_ready(marker, times=1)
-    code = run_process([sys.executable, "-c", POLITE, str(marker)], lines.append)
+    code = run_process([sys.executable, "-c", POLITE, str(marker)], lines.append, {})
     assert code == 130
     assert marker.read_text() == str(int(signal.SIGINT))
     assert lines and lines[0].startswith("SIGINT: stopping the job so it checkpoints")
@@ -59,7 +59,7 @@ def test_second_ctrl_c_kills_a_job_that_ignores_the_first(tmp_path: Path) -> Non
     marker = tmp_path / "stubborn"
     lines: list[str] = []
     _interrupt_when_ready(marker, times=2)
-    code = run_process([sys.executable, "-c", STUBBORN, str(marker)], lines.append)
+    code = run_process([sys.executable, "-c", STUBBORN, str(marker)], lines.append, {})
     assert code == 128 + signal.SIGKILL
     assert lines[-1] == "killing the job now"
 
@@ -68,6 +68,6 @@ def test_sigterm_to_fwkit_run_is_forwarded_as_sigterm(tmp_path: Path) -> None:
     marker = tmp_path / "terminated"
     script = POLITE.replace("signal.signal(signal.SIGINT, stop)", "signal.signal(signal.SIGTERM, stop)")
     _interrupt_when_ready(marker, times=1, signum=signal.SIGTERM)
-    code = run_process([sys.executable, "-c", script, str(marker)], [].append)
+    code = run_process([sys.executable, "-c", script, str(marker)], [].append, {})
     assert code == 143
     assert marker.read_text() == str(int(signal.SIGTERM))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shlex
 import sys
 from enum import Enum
 from pathlib import Path
@@ -90,7 +92,7 @@ def tokenize(
 ) -> None:
     """Tokenize text into GPT-2 shards with memory that does not grow with the input."""
     from fwkit.engine.pipeline import run_tokenize
-    from fwkit.engine.settings import DEFAULT_SHARD_TOKENS, TokenizeSettings, parse_doc_sep
+    from fwkit.engine.settings import DEFAULT_SHARD_TOKENS, RESUME_COMMAND_ENV, TokenizeSettings, parse_doc_sep
     from fwkit.errors import FwkitError
     from fwkit.sizes import parse_bytes, parse_count
     from fwkit.sources.hub import HubSpec
@@ -127,7 +129,7 @@ def tokenize(
         quiet=quiet,
         overwrite=overwrite,
         resume=resume,
-        command=["fwkit", *sys.argv[1:]],
+        command=shlex.split(os.environ.get(RESUME_COMMAND_ENV, "")) or ["fwkit", *sys.argv[1:]],
         hub=hub,
     )
     run_tokenize(settings)

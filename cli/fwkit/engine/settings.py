@@ -10,6 +10,9 @@ from fwkit.errors import FwkitError
 
 DEFAULT_SHARD_TOKENS = 100_000_000  # build-nanogpt: 1e8 tokens x 2 bytes = 200 MB per shard
 DEFAULT_VAL_TOKENS = 10_000_000  # nanoGPT: val.bin holds this many tokens
+# Set by `fwkit run` for the tokenize it launches: the command the user should rerun to resume (the
+# `fwkit run ...` they typed, with host paths), not tokenize's own argv (container paths).
+RESUME_COMMAND_ENV = "FWKIT_RESUME_COMMAND"
 
 
 def parse_doc_sep(text: str) -> str | None:

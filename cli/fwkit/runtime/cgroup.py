@@ -208,12 +208,12 @@ def run_in_cgroup(spec: JobSpec, echo: Echo) -> JobResult:
     if how == "systemd scope":
         swap = [] if spec.allow_swap else ["-p", "MemorySwapMax=0"]
         scope = ["systemd-run", "--user", "--scope", "--quiet", "--collect", "-p", f"MemoryMax={spec.mem_bytes}"]
-        code = run_process([*scope, *swap, "--", *argv], echo)
+        code = run_process([*scope, *swap, "--", *argv], echo, spec.job_env())
         return JobResult(code, Oom.LIKELY if code == EXIT_SIGKILL else Oom.NO, None)
     assert hierarchy is not None
     remove_stale(hierarchy, echo)
     with job_cgroup(hierarchy, spec.mem_bytes, spec.allow_swap) as group:
         echo(f"cgroup {group.path} (v{group.version}), cap {spec.mem_bytes} bytes")
-        code = run_process(argv, echo, enter=group.enter_from_child)
+        code = run_process(argv, echo, spec.job_env(), enter=group.enter_from_child)
         oom = Oom.YES if group.oom_kills() > 0 else Oom.NO
         return JobResult(code, oom, group.peak_bytes())

@@ -170,7 +170,7 @@ def run_in_docker(spec: JobSpec, client: Any, image: str, echo: Echo) -> JobResu
     remove_stale(client, echo)
     mounts, inputs = _mounts(spec)
     tty = sys.stderr.isatty()
-    env = {"HOME": "/tmp", "PYTHONUNBUFFERED": "1"}
+    env = {"HOME": "/tmp", "PYTHONUNBUFFERED": "1", **spec.job_env()}
     if spec.needs_network:
         env.update({k: os.environ[k] for k in PASSED_ENV if k in os.environ})
     if tty:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fwkit.engine.settings import RESUME_COMMAND_ENV
 from fwkit.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_OOM, EXIT_SIGINT, EXIT_SIGTERM, FwkitError
 from fwkit.sizes import format_bytes, format_count
 
@@ -52,6 +53,10 @@ class JobSpec:
         kept = _drop_flags(self.options, RESTART_OPTIONS)
         argv = ["fwkit", "run", "--mem", self.mem_text, *self.run_options, "--", *self.inputs]
         return shlex.join([*argv, "--out", self.out, *kept, "--resume"])
+
+    def job_env(self) -> dict[str, str]:
+        """What the tokenize child needs to know of this `fwkit run`: its resume command."""
+        return {RESUME_COMMAND_ENV: self.resume_command()}
 
 
 class Oom(enum.Enum):

@@ -71,6 +71,6 @@ def execute(spec: JobSpec, settings: RunSettings, echo: Echo, warn: Echo) -> tup
         from fwkit.runtime.process import run_process, tokenize_command
 
         warn(f"nothing enforces the {spec.mem_text} cap: the job is sized to it, but may still use more")
-        code = run_process(tokenize_command(spec.tokenize_argv()), echo)
+        code = run_process(tokenize_command(spec.tokenize_argv()), echo, spec.job_env())
         result = JobResult(code, Oom.NO, None)
     return conclude(spec, result, runtime.value)

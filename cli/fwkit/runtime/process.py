@@ -47,16 +47,17 @@ def exit_code(returncode: int) -> int:
     return 128 - returncode if returncode < 0 else returncode
 
 
-def run_process(argv: list[str], echo: Echo, enter: Callable[[], None] | None = None) -> int:
-    """Run `argv` to its end (stdout/stderr inherited); `enter` runs in the child before exec."""
+def run_process(argv: list[str], echo: Echo, env: dict[str, str], enter: Callable[[], None] | None = None) -> int:
+    """Run `argv` to its end (stdout/stderr inherited, `env` added); `enter` runs in the child before exec."""
 
     def preexec() -> None:
         _die_with_parent()
         if enter is not None:
             enter()
 
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(argv, preexec_fn=preexec, start_new_session=True, env=env)
+    proc = subprocess.Popen(
+        argv, preexec_fn=preexec, start_new_session=True, env={**os.environ, **env, "PYTHONUNBUFFERED": "1"}
+    )
 
     def wait(timeout: float | None) -> int | None:
         try:
