@@ -163,3 +163,21 @@ def test_disk_full_is_one_line_and_resumable(tmp_path: Path, input_file: Path, r
         assert_same_output(out, reference)
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@pytest.mark.slow
+def test_an_input_that_vanishes_mid_run_is_named_as_a_read_failure(tmp_path: Path, slow_input: Path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "a.txt").write_bytes(slow_input.read_bytes())
+    (inputs / "b.txt").write_text("the second file\n\nis deleted while the first is tokenized\n")
+    out = tmp_path / "out"
+    proc = start(inputs, out, "--workers", "1")
+    _wait_for_tokens(out, proc)
+    (inputs / "b.txt").unlink()
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode != 0, stderr
+    last = stderr.strip().splitlines()[-1]
+    gone = inputs / "b.txt"
+    assert last == f"error: {gone}: read failed (No such file or directory): fix it, then rerun with --resume"
+    assert manifest(out)["complete"] is False

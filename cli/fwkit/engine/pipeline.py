@@ -16,6 +16,7 @@ import signal
 import sys
 import time
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from fwkit.engine.budget import ITEMS_IN_FLIGHT_PER_WORKER, JobSize, size_job
@@ -136,6 +137,14 @@ def _disk_full(settings: TokenizeSettings, done: int, total: int, tokens: int) -
     )
 
 
+def _io_failed(settings: TokenizeSettings, err: OSError) -> FwkitError:
+    """An I/O error named by its file: an input that cannot be read, or the out dir that cannot be written."""
+    failed = Path(err.filename) if isinstance(err.filename, str) else None
+    if failed is not None and not failed.resolve().is_relative_to(settings.out_dir.resolve()):
+        return FwkitError(f"{failed}: read failed ({err.strerror}): fix it, then rerun with --resume")
+    return FwkitError(f"{settings.out_dir}: write failed ({err.strerror}): fix it, then rerun with --resume")
+
+
 def _resolve_hub(settings: TokenizeSettings) -> tuple[int, dict[str, Any]]:
     """(row-group shards, manifest `source`) of a --dataset run; (0, {}) for local inputs."""
     if settings.hub is None:
@@ -206,9 +215,7 @@ def run_tokenize(settings: TokenizeSettings) -> dict[str, Any]:
         job.writer.abandon()
         if err.errno in (errno.ENOSPC, errno.EDQUOT):
             raise _disk_full(settings, done_bytes, total, manifest["tokens"]) from None
-        raise FwkitError(
-            f"{settings.out_dir}: write failed ({err.strerror}): fix it, then rerun with --resume"
-        ) from None
+        raise _io_failed(settings, err) from None
     except FwkitError:
         job.writer.abandon()
         raise
