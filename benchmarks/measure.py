@@ -7,10 +7,11 @@ the honest figure for "how much memory does this job take". Sampled every 50 ms.
 
 from __future__ import annotations
 
+import statistics
 import subprocess
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psutil
 
@@ -23,6 +24,12 @@ class Measured:
     peak_pss: int
     returncode: int
     stderr: str
+    samples: list[int] = field(default_factory=list)  # the tree's PSS every SAMPLE_SECONDS
+
+    @property
+    def median_pss(self) -> int:
+        """The steady state: half the samples are above it (the peak is the single worst one)."""
+        return int(statistics.median(s for s in self.samples if s > 0)) if any(self.samples) else 0
 
 
 def tree_pss(pid: int) -> int:
@@ -45,13 +52,12 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> Measured:
     """Run `cmd` to completion, sampling its tree's PSS; returns time, peak PSS and exit code."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    peak = 0
+    samples: list[int] = []
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
         while not done.is_set():
-            peak = max(peak, tree_pss(proc.pid))
+            samples.append(tree_pss(proc.pid))
             time.sleep(SAMPLE_SECONDS)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -60,7 +66,7 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> Measured:
     seconds = time.perf_counter() - start
     done.set()
     sampler.join()
-    return Measured(seconds, peak, proc.returncode, stderr)
+    return Measured(seconds, max(samples, default=0), proc.returncode, stderr, samples)
 
 
 def mib(n: int) -> str:
