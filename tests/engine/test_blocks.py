@@ -17,6 +17,7 @@ from test_cutter import ATOMS
 from fwkit.engine.items import Cursor
 from fwkit.engine.worker import tokenize_item
 from fwkit.sources import discover, plan_items
+from fwkit.sources.blocks import _end_of_last_separator
 from readers import reference_tokens, split_docs
 
 texts = st.lists(st.sampled_from([*ATOMS, "\n\n", "\n\n\n", "word ", "more words here. "]), max_size=60).map("".join)
@@ -59,3 +60,14 @@ def test_resuming_from_any_cursor_continues_the_same_stream(corpus_file: Path, s
         head = np.concatenate([tokenize_item(p.payload).tokens for p in planned[:k]])
         tail = tokens_via_blocks(path, sep, 3000, start=planned[k - 1].end)  # another block size
         assert np.array_equal(np.concatenate([head.astype(np.int64), tail]), full.astype(np.int64))
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    buf=st.lists(st.sampled_from([b"\n", b"\n\n", b"a", b"b", b"ab", b"aba", b" ", b"x"]), max_size=40).map(b"".join),
+    sep=st.sampled_from([b"\n\n", b"\n", b"\n\n\n", b"ab", b"aba", b"aa", b"\r\n", b"x"]),
+)
+def test_last_separator_is_where_a_forward_split_ends(buf: bytes, sep: bytes) -> None:
+    """The fast paths (rfind, one-byte runs) agree with `bytes.split`, the rule they stand for."""
+    expected = len(buf) - len(buf.split(sep)[-1]) if sep in buf else None
+    assert _end_of_last_separator(buf, sep) == expected

@@ -18,14 +18,28 @@ from fwkit.sources.files import InputFile, open_stream
 READ_BYTES = 1 << 20  # read 1 MiB at a time
 
 
+def _overlaps_itself(sep: bytes) -> bool:
+    """Whether two occurrences of `sep` can overlap ("\n\n" in "\n\n\n"; "ab" never)."""
+    return any(sep[i:] == sep[: len(sep) - i] for i in range(1, len(sep)))
+
+
 def _end_of_last_separator(buf: bytes, sep: bytes) -> int | None:
     """Position just after the last separator that a left-to-right scan from buf[0] finds.
 
-    Not `rfind`: for a separator that overlaps itself ("\n\n" in "\n\n\n") the rightmost match
-    differs from what `str.split` consumes; a forward split is the exact rule.
+    That scan is `str.split`'s rule. For a separator that cannot overlap itself every occurrence is
+    one of its matches, so `rfind` gives it. For a run of one byte ("\n\n") the scan takes whole
+    separators from the start of the run, so the answer is counted from there. Any other separator
+    that overlaps itself gets the forward split itself (exact, slower: it copies the buffer).
     """
-    if sep not in buf:
+    at = buf.rfind(sep)
+    if at < 0:
         return None
+    if not _overlaps_itself(sep):
+        return at + len(sep)
+    if sep == sep[:1] * len(sep):
+        run_end = at + len(sep)  # rfind is the last start that fits, so the run ends here
+        run_start = len(buf[:at].rstrip(sep[:1]))
+        return run_start + len(sep) * ((run_end - run_start) // len(sep))
     return len(buf) - len(buf.split(sep)[-1])
 
 
