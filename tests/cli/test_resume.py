@@ -181,3 +181,20 @@ def test_an_input_that_vanishes_mid_run_is_named_as_a_read_failure(tmp_path: Pat
     gone = inputs / "b.txt"
     assert last == f"error: {gone}: read failed (No such file or directory): fix it, then rerun with --resume"
     assert manifest(out)["complete"] is False
+
+
+@pytest.mark.slow
+def test_a_second_job_on_the_same_out_dir_is_refused_while_the_first_runs(tmp_path: Path, slow_input: Path):
+    out = tmp_path / "out"
+    first = start(slow_input, out, "--workers", "1")
+    _wait_for_tokens(out, first)
+    second = run(slow_input, out, "--overwrite")
+    assert second.returncode == 2, second.stderr
+    assert (
+        second.stderr.strip()
+        == f"error: {out}: another fwkit job is writing here: wait for it to end, or choose another --out"
+    )
+    _, stderr = first.communicate(timeout=300)
+    assert first.returncode == 0, stderr
+    assert manifest(out)["complete"] is True
+    assert run(slow_input, out, "--resume").returncode == 0  # the lock ends with the job

@@ -6,6 +6,10 @@ and --resume continues only a partial run made from the same inputs and settings
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +17,27 @@ from fwkit.engine.formats import FORMATS
 from fwkit.engine.manifest import changed_fields, checkpoint_of, load_manifest, manifest_path, save_manifest
 from fwkit.engine.settings import TokenizeSettings
 from fwkit.errors import FwkitError
+
+LOCK_NAME = ".fwkit.lock"  # held (flock) for the whole run; the file stays, the lock goes with the process
+
+
+@contextlib.contextmanager
+def out_dir_lock(out_dir: Path) -> Iterator[None]:
+    """Create `out_dir` and hold it for one job: a second job there (same --out) would mix shards."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise FwkitError(f"{out_dir}: exists and is not a directory: choose another --out")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise FwkitError(
+                f"{out_dir}: another fwkit job is writing here: wait for it to end, or choose another --out"
+            ) from None
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def shard_files(out_dir: Path, fmt_name: str, prefix: str) -> list[Path]:
@@ -53,11 +78,11 @@ def _drop_after_checkpoint(out_dir: Path, settings: TokenizeSettings, manifest: 
 
 
 def prepare_out_dir(settings: TokenizeSettings, fresh: dict[str, Any]) -> dict[str, Any] | None:
-    """The manifest to continue from; None when --resume finds the run already complete."""
+    """The manifest to continue from; None when --resume finds the run already complete.
+
+    Call it holding `out_dir_lock`, which also creates the directory.
+    """
     out = settings.out_dir
-    if out.exists() and not out.is_dir():
-        raise FwkitError(f"{out}: exists and is not a directory: choose another --out")
-    out.mkdir(parents=True, exist_ok=True)
     old = load_manifest(out) if not settings.overwrite else None
     if settings.overwrite:
         try:

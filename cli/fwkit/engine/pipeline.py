@@ -23,7 +23,7 @@ from fwkit.engine.budget import ITEMS_IN_FLIGHT_PER_WORKER, JobSize, size_job
 from fwkit.engine.formats import FORMATS
 from fwkit.engine.items import Cursor, ItemResult, Planned
 from fwkit.engine.manifest import add_index_entry, checkpoint_of, load_manifest, new_manifest, save_manifest
-from fwkit.engine.outdir import prepare_out_dir
+from fwkit.engine.outdir import out_dir_lock, prepare_out_dir
 from fwkit.engine.pool import OrderedPool
 from fwkit.engine.progress import Progress
 from fwkit.engine.settings import TokenizeSettings
@@ -32,6 +32,7 @@ from fwkit.engine.writer import ShardRecord, ShardWriter
 from fwkit.errors import EXIT_SIGINT, EXIT_SIGTERM, FwkitError
 from fwkit.sizes import format_bytes, format_count
 from fwkit.sources import check_inputs, discover, plan_items
+from fwkit.sources.files import InputFile
 
 CHECKPOINT_SECONDS = 5.0  # a kill loses at most this much work; FWKIT_CHECKPOINT_SECONDS overrides
 
@@ -157,13 +158,22 @@ def _resolve_hub(settings: TokenizeSettings) -> tuple[int, dict[str, Any]]:
 
 def run_tokenize(settings: TokenizeSettings) -> dict[str, Any]:
     """Run (or resume) the job described by `settings`; returns the final manifest."""
-    from fwkit.host.cgroup import memory_limit_bytes
-    from fwkit.host.cpu import usable_cpus
 
     inputs = discover(settings.inputs) if settings.hub is None else []
     check_inputs(inputs, settings.text_column)
     hub_shards, source = _resolve_hub(settings)
     fresh = new_manifest(settings.output_settings(), [f.record() for f in inputs], source=source)
+    with out_dir_lock(settings.out_dir):
+        return _run_in_out_dir(settings, inputs, hub_shards, fresh)
+
+
+def _run_in_out_dir(
+    settings: TokenizeSettings, inputs: list[InputFile], hub_shards: int, fresh: dict[str, Any]
+) -> dict[str, Any]:
+    """The job itself, once the out dir is this process's alone."""
+    from fwkit.host.cgroup import memory_limit_bytes
+    from fwkit.host.cpu import usable_cpus
+
     manifest = prepare_out_dir(settings, fresh)
     if manifest is None:  # --resume on a complete run
         done = load_manifest(settings.out_dir)
