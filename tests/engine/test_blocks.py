@@ -10,14 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_cutter import ATOMS
 
 from fwkit.engine.items import Cursor
 from fwkit.engine.worker import tokenize_item
 from fwkit.sources import discover, plan_items
-from fwkit.sources.blocks import _end_of_last_separator
+from fwkit.sources.blocks import _end_of_last_separator, plan_blocks
 from readers import reference_tokens, split_docs
 
 texts = st.lists(st.sampled_from([*ATOMS, "\n\n", "\n\n\n", "word ", "more words here. "]), max_size=60).map("".join)
@@ -71,3 +71,28 @@ def test_last_separator_is_where_a_forward_split_ends(buf: bytes, sep: bytes) ->
     """The fast paths (rfind, one-byte runs) agree with `bytes.split`, the rule they stand for."""
     expected = len(buf) - len(buf.split(sep)[-1]) if sep in buf else None
     assert _end_of_last_separator(buf, sep) == expected
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example(text="a\n\n\nb", item_bytes=4, window=2, sep="\n\n")  # a window starting inside a newline run
+@example(text="xabababyz", item_bytes=7, window=5, sep="aba")  # a window out of step with the scan
+@given(
+    text=texts,
+    item_bytes=st.integers(min_value=1, max_value=64),
+    window=st.integers(min_value=1, max_value=16),
+    sep=st.sampled_from(["\n\n", "\n", "ab", "aba", None]),
+)
+def test_cuts_found_in_small_windows_give_the_reference_tokens(
+    tmp_path: Path, text: str, item_bytes: int, window: int, sep: str | None
+) -> None:
+    """Plain files are cut from a window before each block's end; the worker reads the block itself."""
+    path = tmp_path / "t.txt"
+    path.write_bytes(text.encode("utf-8"))
+    (f,) = discover([path])
+    sep_bytes = sep.encode() if sep is not None else None
+    planned = list(plan_blocks(0, f, sep_bytes, item_bytes, "text", "strict", window=window))
+    if sep is not None:
+        assert all(p.payload.data is None for p in planned), "a plain file's bytes went through the splitter"
+    parts = [tokenize_item(p.payload).tokens for p in planned]
+    got = np.concatenate(parts).astype(np.int64) if parts else np.empty(0, dtype=np.int64)
+    assert np.array_equal(got, reference_tokens(split_docs(text, sep)))

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from fwkit.errors import FwkitError
+
 
 @dataclass(frozen=True)
 class Cursor:
@@ -30,13 +32,28 @@ class TextBlock:
 
     path: str
     kind: str  # "text" or "jsonl"
-    data: bytes
+    data: bytes | None  # None: the worker reads `length` bytes at `start_offset` itself (plain files)
+    length: int
     sep: bytes | None  # None: the whole input is one document
     continues_doc: bool  # the first piece continues a document started in the previous block
     first_line: int
     text_column: str
     errors: str  # "replace" or "strict"
     start_offset: int
+
+    def read(self) -> bytes:
+        """The block's bytes: carried along, or read from the input where the splitter cut it."""
+        if self.data is not None:
+            return self.data
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.start_offset)
+                data = f.read(self.length)
+        except OSError as err:
+            raise FwkitError(f"{self.path}: read failed ({err.strerror}): fix it, then rerun with --resume") from None
+        if len(data) != self.length:
+            raise FwkitError(f"{self.path}: shorter than when this run began: the input changed; use --overwrite")
+        return data
 
 
 @dataclass(frozen=True)

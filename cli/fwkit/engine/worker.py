@@ -50,7 +50,7 @@ def encode_documents(docs: Iterator[tuple[str, bool]]) -> tuple[np.ndarray, int,
 
 def _decode(block: TextBlock) -> str:
     try:
-        return block.data.decode("utf-8", errors="strict" if block.errors == "strict" else "fwkit.replace")
+        return block.read().decode("utf-8", errors="strict" if block.errors == "strict" else "fwkit.replace")
     except UnicodeDecodeError as err:
         at = block.start_offset + err.start
         raise FwkitError(f"{block.path}: invalid UTF-8 at byte {at}: fix the file or use --errors replace") from None
@@ -85,7 +85,7 @@ def _tokenize_text(block: TextBlock) -> ItemResult:
     text = _decode(block)
     docs = _jsonl_docs(block, text) if block.kind == "jsonl" else _text_docs(block, text)
     tokens, documents, _ = encode_documents(docs)
-    return ItemResult(tokens, documents, len(block.data), replaced=_replaced[0] - before)
+    return ItemResult(tokens, documents, block.length, replaced=_replaced[0] - before)
 
 
 def _encode_batches(batches: Iterator[list[str | None]]) -> ItemResult:

@@ -62,7 +62,7 @@ def sample_text(paths: Sequence[Path], max_bytes: int, text_column: str = "text"
             docs = [t for t in (batch.column(0).to_pylist() if batch else []) if t]
         else:
             assert isinstance(item, TextBlock)
-            text = item.data.decode("utf-8", errors="replace")
+            text = item.read().decode("utf-8", errors="replace")
             pieces = _jsonl_docs(item, text) if item.kind == "jsonl" else _text_docs(item, text)
             docs = [piece for piece, _ in pieces]
         for doc in docs:

@@ -5,17 +5,25 @@ after the last separator it holds, found left to right exactly as `str.split` sc
 document lands whole in one block. A document larger than a block is cut only where
 `fwkit.engine.cutter` proves the tokens do not change, and the next block says it continues it.
 The stream is read once, in bounded pieces: memory does not grow with the input.
+
+A plain (uncompressed) text file is not even read whole by the splitter: it reads a window before
+each block's target end to find the cut, and the worker reads the block itself (`TextBlock.data` is
+None), so the input's bytes never go through the main process and its pipes. Compressed inputs,
+JSONL (whose blocks carry line numbers) and whole-file documents are streamed through.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from typing import BinaryIO
 
 from fwkit.engine.cutter import find_cut
 from fwkit.engine.items import Cursor, Planned, TextBlock
 from fwkit.sources.files import InputFile, open_stream
 
 READ_BYTES = 1 << 20  # read 1 MiB at a time
+WINDOW_BYTES = 64 * 1024  # read before a seekable block's target end to find its cut
 
 
 def _overlaps_itself(sep: bytes) -> bool:
@@ -23,13 +31,15 @@ def _overlaps_itself(sep: bytes) -> bool:
     return any(sep[i:] == sep[: len(sep) - i] for i in range(1, len(sep)))
 
 
-def _end_of_last_separator(buf: bytes, sep: bytes) -> int | None:
-    """Position just after the last separator that a left-to-right scan from buf[0] finds.
+def _last_cut_in_window(buf: bytes, sep: bytes, synced: bool) -> int | None:
+    """Position just after the last separator that `str.split`'s left-to-right scan takes in `buf`.
 
-    That scan is `str.split`'s rule. For a separator that cannot overlap itself every occurrence is
-    one of its matches, so `rfind` gives it. For a run of one byte ("\n\n") the scan takes whole
-    separators from the start of the run, so the answer is counted from there. Any other separator
-    that overlaps itself gets the forward split itself (exact, slower: it copies the buffer).
+    `synced`: buf[0] is where that scan stands (a block's start), not somewhere in the middle.
+    For a separator that cannot overlap itself every occurrence is one of the scan's matches, so
+    `rfind` gives it. For a run of one byte ("\n\n") the scan takes whole separators from the
+    start of the run, so the answer is counted from there (unknowable when the run reaches buf[0]
+    mid-stream). Any other separator that overlaps itself needs the scan itself, from a synced start.
+    None: no separator here, or this window cannot tell.
     """
     at = buf.rfind(sep)
     if at < 0:
@@ -39,8 +49,31 @@ def _end_of_last_separator(buf: bytes, sep: bytes) -> int | None:
     if sep == sep[:1] * len(sep):
         run_end = at + len(sep)  # rfind is the last start that fits, so the run ends here
         run_start = len(buf[:at].rstrip(sep[:1]))
+        if run_start == 0 and not synced:
+            return None
         return run_start + len(sep) * ((run_end - run_start) // len(sep))
-    return len(buf) - len(buf.split(sep)[-1])
+    return len(buf) - len(buf.split(sep)[-1]) if synced else None
+
+
+def _end_of_last_separator(buf: bytes, sep: bytes) -> int | None:
+    """Position just after the last separator a left-to-right scan from buf[0] finds."""
+    return _last_cut_in_window(buf, sep, synced=True)
+
+
+def _cut(buf: bytes, sep: bytes | None, kind: str, margin: int) -> tuple[int, bool] | None:
+    """(length, ends a document) of a block starting at buf[0], not at the end of the input.
+
+    After the last separator; for a text document larger than `buf`, at an exact cut inside it.
+    None: `buf` holds neither (read more).
+    """
+    cut = _end_of_last_separator(buf, sep) if sep else None
+    if cut is not None:
+        return cut, True
+    if kind == "text":
+        cut = find_cut(buf, len(buf) - margin, lowest=1)
+        if cut is not None:
+            return cut, False
+    return None
 
 
 def _skip(stream, count: int) -> None:  # type: ignore[no-untyped-def]
@@ -52,6 +85,51 @@ def _skip(stream, count: int) -> None:  # type: ignore[no-untyped-def]
         count -= len(chunk)
 
 
+def _seekable_cuts(
+    raw: BinaryIO, offset: int, size: int, sep: bytes, item_bytes: int, window: int
+) -> Iterator[tuple[int, bool]]:
+    """(length, ends a document) of each block of a plain text file from `offset`, read by windows."""
+    while offset < size:
+        end = offset + item_bytes
+        found: tuple[int, bool] | None = (size - offset, True) if end >= size else None
+        if found is None:
+            lo = max(offset, end - window)
+            raw.seek(lo)
+            cut = _last_cut_in_window(raw.read(end - lo), sep, synced=lo == offset)
+            found = (lo - offset + cut, True) if cut is not None else None
+        want = item_bytes
+        while found is None:  # no separator near the target: read the block itself, as streams do
+            raw.seek(offset)
+            buf = raw.read(want)
+            found = (len(buf), True) if offset + len(buf) >= size else _cut(buf, sep, "text", len(sep))
+            want *= 2
+        yield found
+        offset += found[0]
+
+
+def _streamed_cuts(stream: BinaryIO, sep: bytes | None, kind: str, item_bytes: int) -> Iterator[tuple[bytes, bool]]:
+    """(data, ends a document) of each block of a stream (compressed, JSONL, or whole-file documents)."""
+    margin = len(sep) if sep else 1  # a cut never takes bytes a separator may start in
+    buf = b""
+    want = item_bytes
+    eof = False
+    while True:
+        while len(buf) < want and not eof:
+            chunk = stream.read(max(READ_BYTES, want - len(buf)))
+            eof = not chunk
+            buf += chunk
+        if not buf:
+            return
+        found = (len(buf), True) if eof else _cut(buf, sep, kind, margin)
+        if found is None:  # one document larger than a block, with no exact cut yet
+            want = len(buf) * 2
+            continue
+        cut, ends_doc = found
+        data, buf = buf[:cut], buf[cut:]
+        want = item_bytes
+        yield data, ends_doc
+
+
 def plan_blocks(
     input_index: int,
     f: InputFile,
@@ -60,43 +138,32 @@ def plan_blocks(
     text_column: str,
     errors: str,
     start: Cursor | None = None,
+    window: int = WINDOW_BYTES,
 ) -> Iterator[Planned]:
     """Yield the work items of one text or JSONL input, from `start` (resume) or its beginning."""
     if f.kind == "jsonl":
         sep = b"\n"
     offset, in_doc, line = (start.offset, start.in_doc, start.line) if start else (0, False, 1)
-    margin = len(sep) if sep else 1  # a cut never takes bytes a separator may start in
+    seekable = f.kind == "text" and not f.compression and sep is not None
     with open_stream(f) as (stream, raw):
         if f.compression:
             _skip(stream, offset)
         else:
             raw.seek(offset)
-        buf = b""
-        want = item_bytes
-        eof = False
-        while True:
-            while len(buf) < want and not eof:
-                chunk = stream.read(max(READ_BYTES, want - len(buf)))
-                eof = not chunk
-                buf += chunk
-            if not buf:
-                return
-            ends_doc = True
-            if eof:
-                cut = len(buf)
-            else:
-                cut = _end_of_last_separator(buf, sep) if sep else None
-                if cut is None and f.kind == "text":
-                    cut = find_cut(buf, len(buf) - margin, lowest=1)
-                    ends_doc = False
-                if cut is None:  # one document larger than a block, with no exact cut yet
-                    want = len(buf) * 2
-                    continue
-            data, buf = buf[:cut], buf[cut:]
+        if seekable:
+            assert sep is not None
+            size = os.fstat(raw.fileno()).st_size
+            blocks: Iterator[tuple[bytes | int, bool]] = _seekable_cuts(raw, offset, size, sep, item_bytes, window)
+        else:
+            blocks = _streamed_cuts(stream, sep, f.kind, item_bytes)
+        for data_or_length, ends_doc in blocks:
+            data = data_or_length if isinstance(data_or_length, bytes) else None
+            length = len(data) if data is not None else int(data_or_length)
             block = TextBlock(
                 path=str(f.path),
                 kind=f.kind,
                 data=data,
+                length=length,
                 sep=sep,
                 continues_doc=in_doc,
                 first_line=line,
@@ -104,10 +171,9 @@ def plan_blocks(
                 errors=errors,
                 start_offset=offset,
             )
-            offset += cut
-            if f.kind == "jsonl":
+            offset += length
+            if data is not None and f.kind == "jsonl":
                 line += data.count(b"\n")
             in_doc = not ends_doc
-            want = item_bytes
-            done = raw.tell() if f.compression else offset
+            done = offset if not f.compression else raw.tell()
             yield Planned(block, Cursor(input_index, offset, in_doc, line), done)
