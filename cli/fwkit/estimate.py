@@ -7,6 +7,8 @@ Bytes per token and tokenizer speed are measured on about 512 KiB of the inputs'
 size. Compressed inputs are scaled by their ratio, measured on the first 4 MiB of one file per
 compression; parquet by its text column's uncompressed size from the footer. JSONL counts whole
 lines, JSON syntax and other fields included, so its token count is an overestimate.
+A Hub dataset (`estimate_dataset_job`) is sized from its metadata (every column, so also an
+overestimate) and sampled from its first row group; offline it says it cannot know.
 """
 
 from __future__ import annotations
@@ -15,15 +17,19 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fwkit.sources import InputFile, discover, sample_text
 from fwkit.sources.files import open_stream
+
+if TYPE_CHECKING:
+    from fwkit.sources.hub import HubSpec
 
 SAMPLE_BYTES = 512 * 1024  # ~120k GPT-2 tokens of prose: ~0.2 s on one core, enough for 2 digits
 RATIO_PROBE_BYTES = 4 * 1024 * 1024  # decompressed bytes read to measure a compression ratio
 TOKEN_BYTES = 2  # every output format stores uint16 ids (GPT-2's 50,257 ids < 65,536)
 WARMUP_CHARS = 4096  # tokenized once before timing, so regex compilation is not counted
+HUB_PROBE_SECONDS = 3  # connecting to the Hub before asking it for a dataset's metadata
 
 
 @dataclass(frozen=True)
@@ -115,3 +121,75 @@ def estimate_inputs(paths: list[Path], text_column: str = "text") -> InputEstima
         est_output_bytes=est_tokens * TOKEN_BYTES,
         tokens_per_second_per_worker=round(rate, 1),
     )
+
+
+def _first_texts(spec: HubSpec, max_bytes: int) -> str:
+    """About `max_bytes` of the dataset's first documents, streamed from its first row group."""
+    from fwkit.sources.hub import resolve, shard_texts
+
+    shards, _ = resolve(spec)
+    texts: list[str] = []
+    size = 0
+    for batch in shard_texts(spec, 0, shards):
+        for text in batch:
+            if text:
+                texts.append(text)
+                size += len(text)
+            if size >= max_bytes:
+                return "\n\n".join(texts)
+    return "\n\n".join(texts)
+
+
+def _hub_unreachable(spec: HubSpec) -> str | None:
+    """Why the Hub cannot be asked right now (offline mode, no route), in a few seconds at most.
+
+    Without this check an offline doctor would wait through huggingface_hub's own retries.
+    """
+    import os
+    import socket
+    from urllib.parse import urlparse
+
+    if Path(spec.dataset).exists() or spec.data_files:
+        return None  # a local directory, or explicit files (their own errors say what is wrong)
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes") or os.environ.get("HF_DATASETS_OFFLINE"):
+        return f"--dataset {spec.dataset}: offline mode (HF_HUB_OFFLINE / HF_DATASETS_OFFLINE), the Hub is not asked"
+    endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    host, port = endpoint.hostname or "huggingface.co", endpoint.port or (80 if endpoint.scheme == "http" else 443)
+    try:
+        socket.create_connection((host, port), timeout=HUB_PROBE_SECONDS).close()
+    except OSError as err:
+        return f"--dataset {spec.dataset}: the Hub ({host}) cannot be reached from here ({err.strerror or err})"
+    return None
+
+
+def estimate_dataset_job(spec: HubSpec) -> tuple[InputEstimate | None, str]:
+    """(estimate, where its size came from) for a --dataset job; (None, why not) when unreachable."""
+    from fwkit.errors import FwkitError
+    from fwkit.sources.hub import estimate_dataset
+
+    unreachable = _hub_unreachable(spec)
+    if unreachable:
+        return None, unreachable
+    size, how = estimate_dataset(spec)
+    if size is None:
+        return None, how
+    try:
+        sample = _first_texts(spec, SAMPLE_BYTES)
+    except FwkitError as err:
+        return None, err.message
+    sample_bytes = len(sample.encode("utf-8"))
+    tokens, rate = calibrate(sample)
+    per_token = sample_bytes / tokens if tokens else 0.0
+    est_tokens = int(size / per_token) if per_token else 0
+    estimate = InputEstimate(
+        files=1,
+        total_bytes=size,
+        text_bytes=size,
+        sample_bytes=sample_bytes,
+        sample_tokens=tokens,
+        bytes_per_token=round(per_token, 3),
+        est_tokens=est_tokens,
+        est_output_bytes=est_tokens * TOKEN_BYTES,
+        tokens_per_second_per_worker=round(rate, 1),
+    )
+    return estimate, f"--dataset {spec.dataset}: size from {how}, every column counted (an overestimate)"

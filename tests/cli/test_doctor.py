@@ -120,10 +120,12 @@ def test_missing_input_is_broken_exit_2(tmp_path):
     assert code == EXIT_BAD_INPUT and f"{missing}: no such file" in out
 
 
-def test_dataset_is_noted_not_estimated():
-    _, doc = doctor_json("--dataset", "HuggingFaceFW/fineweb-edu")
+def test_unreachable_dataset_is_noted_not_estimated():
+    """The Hub cannot be reached from here: the doctor says so in one note, and plans streaming."""
+    _, doc = doctor_json("--dataset", "HuggingFaceFW/fineweb-edu", "--subset", "sample-10BT")
     assert doc["inputs"] is None
-    assert any("cannot be estimated offline" in n for n in doc["notes"])
+    (note,) = [n for n in doc["notes"] if n.startswith("--dataset HuggingFaceFW/fineweb-edu: the Hub (huggingface.co)")]
+    assert "cannot be reached from here" in note and note.endswith("its size is unknown, the plan assumes streaming")
 
 
 def test_bad_mem_is_one_line_exit_2():

@@ -42,7 +42,12 @@ def doctor(
     input_opt: Annotated[
         list[Path] | None, typer.Option("--input", "-i", help="An input to estimate (repeatable).", show_default=False)
     ] = None,
-    dataset: Annotated[str | None, typer.Option(help="A Hugging Face dataset (not estimated offline).")] = None,
+    dataset: Annotated[
+        str | None, typer.Option(help="A Hugging Face dataset: sized from its metadata (not offline).")
+    ] = None,
+    subset: Annotated[str | None, typer.Option(help="--dataset: the config name, e.g. sample-10BT.")] = None,
+    split: Annotated[str, typer.Option(help="--dataset: the split.")] = "train",
+    revision: Annotated[str | None, typer.Option(help="--dataset: branch, tag or commit.")] = None,
     mem: Annotated[
         str | None, typer.Option("--mem", help="The cap you want to run under (16G, 512M).", envvar="FWKIT_MEM")
     ] = None,
@@ -74,7 +79,11 @@ def doctor(
         except FwkitError as err:
             problems.append(err.message)
     if dataset:
-        notes.append(f"--dataset {dataset}: its size cannot be estimated offline; the plan assumes streaming")
+        from fwkit.estimate import estimate_dataset_job
+        from fwkit.sources.hub import HubSpec
+
+        estimate, how = estimate_dataset_job(HubSpec(dataset, subset, split, revision, text_column=text_column))
+        notes.append(how if estimate else f"{how}; its size is unknown, the plan assumes streaming")
     request = PlanRequest(
         mem_bytes=mem_bytes,
         workers=workers,
