@@ -33,6 +33,13 @@ OUT_MOUNT = "/out"
 IN_MOUNT = "/in"
 PEAK_POLL_S = 0.1  # the peak counter is monotonic: polling only has to beat the container's exit
 PASSED_ENV = ("HF_TOKEN", "HF_ENDPOINT")  # hub streaming only; values are never printed
+HF_CACHE_MOUNT = "/hf-cache"  # hub streaming: HF_HOME, on the host's disk, not the container's root
+
+
+def hf_cache_dir() -> Path:
+    """The host directory the container's Hugging Face cache lives in (metadata, not the data)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "fwkit" / "huggingface"
 
 
 def connect(timeout: int = PING_TIMEOUT_S) -> Any:
@@ -104,6 +111,10 @@ def _mounts(spec: JobSpec) -> tuple[list[Any], list[str]]:
             f"{spec.out}: cannot create the output directory ({err.strerror}); choose another --out"
         ) from None
     mounts.append(Mount(OUT_MOUNT, str(out), type="bind", read_only=False))
+    if spec.needs_network:
+        cache = hf_cache_dir()
+        cache.mkdir(parents=True, exist_ok=True)
+        mounts.append(Mount(HF_CACHE_MOUNT, str(cache), type="bind", read_only=False))
     return mounts, inputs
 
 
@@ -173,6 +184,7 @@ def run_in_docker(spec: JobSpec, client: Any, image: str, echo: Echo) -> JobResu
     env = {"HOME": "/tmp", "PYTHONUNBUFFERED": "1", **spec.job_env()}
     if spec.needs_network:
         env.update({k: os.environ[k] for k in PASSED_ENV if k in os.environ})
+        env["HF_HOME"] = HF_CACHE_MOUNT
     if tty:
         env.update({"TERM": os.environ.get("TERM", "xterm"), "COLUMNS": str(os.get_terminal_size(2).columns)})
     container = client.containers.create(
