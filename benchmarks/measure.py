@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-import psutil
+from fwkit.engine.progress import tree_memory_bytes
 
 SAMPLE_SECONDS = 0.05
 
@@ -32,22 +32,6 @@ class Measured:
         return int(statistics.median(s for s in self.samples if s > 0)) if any(self.samples) else 0
 
 
-def tree_pss(pid: int) -> int:
-    """Sum of PSS over a process and its descendants (0 for any that vanished meanwhile)."""
-    try:
-        root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return 0
-    total = 0
-    for proc in procs:
-        try:
-            total += proc.memory_full_info().pss
-        except psutil.Error:
-            continue
-    return total
-
-
 def measure(cmd: list[str], env: dict[str, str] | None = None) -> Measured:
     """Run `cmd` to completion, sampling its tree's PSS; returns time, peak PSS and exit code."""
     start = time.perf_counter()
@@ -57,7 +41,7 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> Measured:
 
     def sample() -> None:
         while not done.is_set():
-            samples.append(tree_pss(proc.pid))
+            samples.append(tree_memory_bytes(proc.pid, pss=True))
             time.sleep(SAMPLE_SECONDS)
 
     sampler = threading.Thread(target=sample, daemon=True)

@@ -105,14 +105,18 @@ def estimate_inputs(paths: list[Path], text_column: str = "text") -> InputEstima
     """Estimate the job for `paths` (files or directories); FwkitError for a missing/unreadable input."""
     inputs = discover(paths)
     sample = sample_text(paths, SAMPLE_BYTES, text_column)
+    return scale_sample(sample, len(inputs), sum(f.size for f in inputs), text_bytes(inputs, text_column))
+
+
+def scale_sample(sample: str, files: int, total_bytes: int, size: int) -> InputEstimate:
+    """The estimate for `size` text bytes, from bytes per token and speed measured on `sample`."""
     sample_bytes = len(sample.encode("utf-8"))
     tokens, rate = calibrate(sample)
-    size = text_bytes(inputs, text_column)
     per_token = sample_bytes / tokens if tokens else 0.0
     est_tokens = int(size / per_token) if per_token else 0
     return InputEstimate(
-        files=len(inputs),
-        total_bytes=sum(f.size for f in inputs),
+        files=files,
+        total_bytes=total_bytes,
         text_bytes=size,
         sample_bytes=sample_bytes,
         sample_tokens=tokens,
@@ -177,19 +181,5 @@ def estimate_dataset_job(spec: HubSpec) -> tuple[InputEstimate | None, str]:
         sample = _first_texts(spec, SAMPLE_BYTES)
     except FwkitError as err:
         return None, err.message
-    sample_bytes = len(sample.encode("utf-8"))
-    tokens, rate = calibrate(sample)
-    per_token = sample_bytes / tokens if tokens else 0.0
-    est_tokens = int(size / per_token) if per_token else 0
-    estimate = InputEstimate(
-        files=1,
-        total_bytes=size,
-        text_bytes=size,
-        sample_bytes=sample_bytes,
-        sample_tokens=tokens,
-        bytes_per_token=round(per_token, 3),
-        est_tokens=est_tokens,
-        est_output_bytes=est_tokens * TOKEN_BYTES,
-        tokens_per_second_per_worker=round(rate, 1),
-    )
+    estimate = scale_sample(sample, 1, size, size)
     return estimate, f"--dataset {spec.dataset}: size from {how}, every column counted (an overestimate)"

@@ -16,8 +16,12 @@ TTY_INTERVAL = 0.25
 LOG_INTERVAL = 15.0
 
 
-def tree_rss_bytes(pid: int | None = None) -> int:
-    """Resident memory of a process and all its children (the workers), in bytes."""
+def tree_memory_bytes(pid: int | None = None, pss: bool = False) -> int:
+    """Memory of a process and all its children (the workers), in bytes.
+
+    RSS by default (cheap: the progress line reads it often); PSS with `pss`, which splits shared
+    pages (the tokenizer ranks, libraries) between processes instead of counting them in each.
+    """
     import psutil
 
     try:
@@ -28,9 +32,9 @@ def tree_rss_bytes(pid: int | None = None) -> int:
     total = 0
     for proc in procs:
         try:
-            total += proc.memory_info().rss
+            total += proc.memory_full_info().pss if pss else proc.memory_info().rss
         except psutil.Error:
-            continue
+            continue  # it ended meanwhile
     return total
 
 
@@ -60,7 +64,7 @@ class Progress:
         if self.quiet or not due:
             return
         self._last = now
-        rss = tree_rss_bytes()
+        rss = tree_memory_bytes()
         self.peak_rss = max(self.peak_rss, rss)
         line = self.line(now - self.started, rss)
         sys.stderr.write(f"\r\x1b[K{line}" if self.tty else f"{line}\n")
