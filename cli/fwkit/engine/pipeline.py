@@ -158,7 +158,6 @@ def _resolve_hub(settings: TokenizeSettings) -> tuple[int, dict[str, Any]]:
 
 def run_tokenize(settings: TokenizeSettings) -> dict[str, Any]:
     """Run (or resume) the job described by `settings`; returns the final manifest."""
-
     inputs = discover(settings.inputs) if settings.hub is None else []
     check_inputs(inputs, settings.text_column)
     hub_shards, source = _resolve_hub(settings)
