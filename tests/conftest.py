@@ -16,6 +16,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from fineweb_repo import documents, make_repo
+
 PY_DOCS = Path("/usr/share/doc/python3.11/html/_sources")
 ZH_MAN = Path("/usr/share/man/zh_CN")
 IN_CI = os.environ.get("CI") == "true"
@@ -48,3 +50,15 @@ def corpus_file(tmp_path_factory: pytest.TempPathFactory, english_text: str, chi
     path = tmp_path_factory.mktemp("corpus") / "corpus.txt"
     path.write_text(english_text[:3_000_000] + "\n\n" + chinese_text[:1_000_000], encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def fineweb_docs(english_text: str, chinese_text: str) -> list[str]:
+    """The documents of `fineweb_repo`, in the dataset's order."""
+    return documents(english_text, chinese_text)
+
+
+@pytest.fixture(scope="session")
+def fineweb_repo(tmp_path_factory: pytest.TempPathFactory, fineweb_docs: list[str]) -> Path:
+    """A local directory laid out like HuggingFaceFW/fineweb-edu (see fineweb_repo.py); read-only."""
+    return make_repo(tmp_path_factory.mktemp("fineweb-edu"), fineweb_docs)

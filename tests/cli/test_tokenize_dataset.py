@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sys
 import time
 from pathlib import Path
 
@@ -15,32 +14,21 @@ import pytest
 from crash_helpers import assert_no_incomplete_final_file, assert_same_output, manifest, run, start
 from typer.testing import CliRunner
 
-from readers import build_nanogpt_shards, llmc_shards, reference_tokens, stream_of
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "hub"))
 from fineweb_repo import FILES, documents, make_repo, serve
-
 from fwkit.cli import app
+from readers import build_nanogpt_shards, llmc_shards, reference_tokens, stream_of
 
 runner = CliRunner()
 SHARD = "20K"
 
 
 @pytest.fixture(scope="module")
-def docs(english_text: str, chinese_text: str) -> list[str]:
-    return documents(english_text, chinese_text)
-
-
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory, docs: list[str]) -> Path:
-    return make_repo(tmp_path_factory.mktemp("fineweb-edu"), docs)
-
-
-@pytest.fixture(scope="module")
-def local_run(tmp_path_factory: pytest.TempPathFactory, repo: Path) -> Path:
+def local_run(tmp_path_factory: pytest.TempPathFactory, fineweb_repo: Path) -> Path:
     """The same files tokenized as local parquet inputs: what every streamed run must equal."""
     out = tmp_path_factory.mktemp("local") / "out"
-    result = runner.invoke(app, ["tokenize", str(repo / "sample/10BT"), "--out", str(out), "--shard-tokens", SHARD])
+    result = runner.invoke(
+        app, ["tokenize", str(fineweb_repo / "sample/10BT"), "--out", str(out), "--shard-tokens", SHARD]
+    )
     assert result.exit_code == 0, result.output
     return out
 
@@ -51,15 +39,17 @@ def _tokenize(*args: str) -> None:
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
-def test_dataset_equals_local_parquet_run(tmp_path: Path, repo: Path, local_run: Path, docs, workers: str):
+def test_dataset_equals_local_parquet_run(
+    tmp_path: Path, fineweb_repo: Path, local_run: Path, fineweb_docs, workers: str
+):
     out = tmp_path / "out"
-    _tokenize("--dataset", str(repo), "--subset", "sample-10BT", "--out", str(out), "--workers", workers)
+    _tokenize("--dataset", str(fineweb_repo), "--subset", "sample-10BT", "--out", str(out), "--workers", workers)
     assert_same_output(out, local_run)
-    assert np.array_equal(stream_of(out, "npy"), reference_tokens(docs))
+    assert np.array_equal(stream_of(out, "npy"), reference_tokens(fineweb_docs))
     checked = runner.invoke(app, ["verify", str(out), "--sample", "4"])  # re-streams 4 row groups
     assert checked.exit_code == 0 and "4 samples re-tokenized, 0 problems" in checked.output, checked.output
     source = manifest(out)["source"]
-    assert source["dataset"] == str(repo) and source["subset"] == "sample-10BT" and source["split"] == "train"
+    assert source["dataset"] == str(fineweb_repo) and source["subset"] == "sample-10BT" and source["split"] == "train"
     assert source["resolved_revision"] is None  # local directory
 
 
@@ -71,22 +61,24 @@ def test_dataset_equals_local_parquet_run(tmp_path: Path, repo: Path, local_run:
         ("fineweb-100B", "llmc", "fineweb100B", "fineweb"),
     ],
 )
-def test_presets_give_the_trainers_names(tmp_path: Path, monkeypatch, repo: Path, docs, preset, fmt, out_dir, prefix):
+def test_presets_give_the_trainers_names(
+    tmp_path: Path, monkeypatch, fineweb_repo: Path, fineweb_docs, preset, fmt, out_dir, prefix
+):
     monkeypatch.chdir(tmp_path)
-    _tokenize("--preset", preset, "--dataset", str(repo), "--subset", "sample-10BT", "--format", fmt)
+    _tokenize("--preset", preset, "--dataset", str(fineweb_repo), "--subset", "sample-10BT", "--format", fmt)
     out = tmp_path / out_dir  # the preset's directory, as the trainers expect
     suffix = ".npy" if fmt == "npy" else ".bin"
     names = sorted(p.name for p in out.glob(f"*{suffix}"))
     assert names[0] == f"{prefix}_train_000001{suffix}" and f"{prefix}_val_000000{suffix}" in names
     read = build_nanogpt_shards if fmt == "npy" else llmc_shards  # the trainers' own loading code
     tokens = np.concatenate([*read(out, "val"), *read(out, "train")]).astype(np.int64)
-    assert np.array_equal(tokens, reference_tokens(docs))
+    assert np.array_equal(tokens, reference_tokens(fineweb_docs))
     assert manifest(out)["source"]["subset"] == "sample-10BT"
 
 
-def test_preset_on_local_files_gives_only_the_names(tmp_path: Path, repo: Path, local_run: Path):
+def test_preset_on_local_files_gives_only_the_names(tmp_path: Path, fineweb_repo: Path, local_run: Path):
     out = tmp_path / "edu"
-    _tokenize(str(repo / "sample/10BT"), "--preset", "fineweb-edu-10B", "--out", str(out))
+    _tokenize(str(fineweb_repo / "sample/10BT"), "--preset", "fineweb-edu-10B", "--out", str(out))
     names = sorted(p.name for p in out.glob("*.npy"))
     assert names == [n.replace("shard_", "edufineweb_") for n in sorted(p.name for p in local_run.glob("*.npy"))]
     assert manifest(out)["source"] == {}
@@ -98,17 +90,19 @@ def test_preset_fills_in_the_subset(tmp_path: Path):
     assert "--dataset" in result.output and "sample-10BT" in result.output  # the preset's subset was asked for
 
 
-def test_transient_http_errors_are_retried_output_identical(tmp_path: Path, repo: Path, local_run: Path, monkeypatch):
+def test_transient_http_errors_are_retried_output_identical(
+    tmp_path: Path, fineweb_repo: Path, local_run: Path, monkeypatch
+):
     monkeypatch.setenv("FWKIT_HUB_RETRY_SECONDS", "0.01")
-    with serve(repo, flaky="001_00000.parquet", failures=5, mode="drop") as (url, state):
+    with serve(fineweb_repo, flaky="001_00000.parquet", failures=5, mode="drop") as (url, state):
         files = [a for f in range(FILES) for a in ("--data-files", f"{url}/sample/10BT/{f:03d}_00000.parquet")]
         _tokenize("--dataset", "parquet", *files, "--out", str(tmp_path / "out"), "--workers", "2")
     assert state["failed"] == 5
     assert_same_output(tmp_path / "out", local_run)
 
 
-def test_missing_data_file_is_one_line_exit_2(tmp_path: Path, repo: Path):
-    with serve(repo) as (url, _):
+def test_missing_data_file_is_one_line_exit_2(tmp_path: Path, fineweb_repo: Path):
+    with serve(fineweb_repo) as (url, _):
         args = ["--dataset", "parquet", "--data-files", f"{url}/sample/10BT/gone.parquet"]
         result = runner.invoke(app, ["tokenize", *args, "--out", str(tmp_path / "out")])
     assert result.exit_code == 2
@@ -157,10 +151,10 @@ def test_kill_9_mid_stream_then_resume_is_byte_identical(tmp_path: Path, english
     assert_same_output(out, reference)
 
 
-def test_resume_refuses_a_different_resolved_revision(tmp_path: Path, repo: Path):
+def test_resume_refuses_a_different_resolved_revision(tmp_path: Path, fineweb_repo: Path):
     out = tmp_path / "out"
-    args = ["--dataset", str(repo), "--subset", "sample-10BT", "--out", str(out), "--shard-tokens", SHARD]
-    proc = start(Path(f"--dataset={repo}"), out, "--subset", "sample-10BT", "--workers", "1")
+    args = ["--dataset", str(fineweb_repo), "--subset", "sample-10BT", "--out", str(out), "--shard-tokens", SHARD]
+    proc = start(Path(f"--dataset={fineweb_repo}"), out, "--subset", "sample-10BT", "--workers", "1")
     proc.communicate(timeout=120)
     m = manifest(out)
     m["complete"], m["source"]["resolved_revision"] = False, "0" * 40  # as if the Hub had moved on
@@ -171,11 +165,11 @@ def test_resume_refuses_a_different_resolved_revision(tmp_path: Path, repo: Path
     assert "the dataset" in result.output
 
 
-def test_hf_token_is_never_printed_or_written(tmp_path: Path, repo: Path, monkeypatch):
+def test_hf_token_is_never_printed_or_written(tmp_path: Path, fineweb_repo: Path, monkeypatch):
     secret = "hf_fwkitTestSecretDoNotLeak"
     monkeypatch.setenv("HF_TOKEN", secret)
     out = tmp_path / "out"
-    ok = runner.invoke(app, ["tokenize", "--dataset", str(repo), "--subset", "sample-10BT", "--out", str(out)])
+    ok = runner.invoke(app, ["tokenize", "--dataset", str(fineweb_repo), "--subset", "sample-10BT", "--out", str(out)])
     bad = runner.invoke(app, ["tokenize", "--dataset", str(tmp_path / "none"), "--out", str(tmp_path / "o2")])
     assert ok.exit_code == 0 and bad.exit_code == 2
     assert secret not in ok.output + bad.output

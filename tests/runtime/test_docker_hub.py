@@ -5,32 +5,31 @@ network that `fwkit run` gives hub jobs (and only them: local jobs get `network_
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from runtime_helpers import assert_same_output, fwkit_cli
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "hub"))
-from fineweb_repo import FILES, documents, make_repo, serve
+from fineweb_repo import FILES, serve
 
 SECRET = "hf_fwkitDockerSecretDoNotLeak"
 
 
 @pytest.mark.docker
 def test_docker_run_streams_a_dataset_with_the_token_hidden_and_the_cache_on_the_host(
-    job_image: str, tmp_path: Path, english_text: str, chinese_text: str, no_leftovers: None,
+    job_image: str, tmp_path: Path, fineweb_repo: Path, no_leftovers: None,
     monkeypatch: pytest.MonkeyPatch, docker_client: Any,
 ) -> None:  # fmt: skip
-    repo = make_repo(tmp_path / "repo", documents(english_text, chinese_text))
     local = tmp_path / "local"
-    done = fwkit_cli("tokenize", str(repo / "sample" / "10BT"), "--out", str(local), "--shard-tokens", "20K", "-q")
+    done = fwkit_cli(
+        "tokenize", str(fineweb_repo / "sample" / "10BT"), "--out", str(local), "--shard-tokens", "20K", "-q"
+    )
     assert done.returncode == 0, done.stderr
     monkeypatch.setenv("HF_TOKEN", SECRET)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     out = tmp_path / "streamed"
-    with serve(repo) as (url, _):
+    with serve(fineweb_repo) as (url, _):
         files = [a for f in range(FILES) for a in ("--data-files", f"{url}/sample/10BT/{f:03d}_00000.parquet")]
         done = fwkit_cli("run", "--mem", "1G", "--runtime", "docker", "--image", job_image, "--",
                          "--dataset", "parquet", *files, "--out", str(out), "--shard-tokens", "20K", "-q")  # fmt: skip
