@@ -22,3 +22,8 @@ class FwkitError(Exception):
         super().__init__(message)
         self.message = message
         self.exit_code = exit_code
+
+
+def read_failed(path: object, strerror: str | None) -> FwkitError:
+    """An input that cannot be read, whoever read it (splitter or worker): the last checkpoint stays."""
+    return FwkitError(f"{path}: read failed ({strerror}): fix it, then rerun with --resume")

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from fwkit.errors import FwkitError
+from fwkit.errors import FwkitError, read_failed
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class TextBlock:
                 f.seek(self.start_offset)
                 data = f.read(self.length)
         except OSError as err:
-            raise FwkitError(f"{self.path}: read failed ({err.strerror}): fix it, then rerun with --resume") from None
+            raise read_failed(self.path, err.strerror) from None
         if len(data) != self.length:
             raise FwkitError(f"{self.path}: shorter than when this run began: the input changed; use --overwrite")
         return data

@@ -29,7 +29,7 @@ from fwkit.engine.progress import Progress
 from fwkit.engine.settings import TokenizeSettings
 from fwkit.engine.worker import tokenize_item
 from fwkit.engine.writer import ShardRecord, ShardWriter
-from fwkit.errors import EXIT_SIGINT, EXIT_SIGTERM, FwkitError
+from fwkit.errors import EXIT_SIGINT, EXIT_SIGTERM, FwkitError, read_failed
 from fwkit.sizes import format_bytes, format_count
 from fwkit.sources import check_inputs, discover, plan_items
 from fwkit.sources.files import InputFile
@@ -142,7 +142,7 @@ def _io_failed(settings: TokenizeSettings, err: OSError) -> FwkitError:
     """An I/O error named by its file: an input that cannot be read, or the out dir that cannot be written."""
     failed = Path(err.filename) if isinstance(err.filename, str) else None
     if failed is not None and not failed.resolve().is_relative_to(settings.out_dir.resolve()):
-        return FwkitError(f"{failed}: read failed ({err.strerror}): fix it, then rerun with --resume")
+        return read_failed(failed, err.strerror)
     return FwkitError(f"{settings.out_dir}: write failed ({err.strerror}): fix it, then rerun with --resume")
 
 

@@ -87,8 +87,9 @@ def _skip(stream, count: int) -> None:  # type: ignore[no-untyped-def]
 
 def _seekable_cuts(
     raw: BinaryIO, offset: int, size: int, sep: bytes, item_bytes: int, window: int
-) -> Iterator[tuple[int, bool]]:
-    """(length, ends a document) of each block of a plain text file from `offset`, read by windows."""
+) -> Iterator[tuple[None, int, bool]]:
+    """(no data, length, ends a document) of each block of a plain text file from `offset`, read by
+    windows: the worker reads the block itself."""
     while offset < size:
         end = offset + item_bytes
         found: tuple[int, bool] | None = (size - offset, True) if end >= size else None
@@ -103,12 +104,14 @@ def _seekable_cuts(
             buf = raw.read(want)
             found = (len(buf), True) if offset + len(buf) >= size else _cut(buf, sep, "text", len(sep))
             want *= 2
-        yield found
+        yield None, *found
         offset += found[0]
 
 
-def _streamed_cuts(stream: BinaryIO, sep: bytes | None, kind: str, item_bytes: int) -> Iterator[tuple[bytes, bool]]:
-    """(data, ends a document) of each block of a stream (compressed, JSONL, or whole-file documents)."""
+def _streamed_cuts(
+    stream: BinaryIO, sep: bytes | None, kind: str, item_bytes: int
+) -> Iterator[tuple[bytes, int, bool]]:
+    """(data, length, ends a document) of each block of a stream (compressed, JSONL, whole-file documents)."""
     margin = len(sep) if sep else 1  # a cut never takes bytes a separator may start in
     buf = b""
     want = item_bytes
@@ -127,7 +130,7 @@ def _streamed_cuts(stream: BinaryIO, sep: bytes | None, kind: str, item_bytes: i
         cut, ends_doc = found
         data, buf = buf[:cut], buf[cut:]
         want = item_bytes
-        yield data, ends_doc
+        yield data, cut, ends_doc
 
 
 def plan_blocks(
@@ -153,12 +156,12 @@ def plan_blocks(
         if seekable:
             assert sep is not None
             size = os.fstat(raw.fileno()).st_size
-            blocks: Iterator[tuple[bytes | int, bool]] = _seekable_cuts(raw, offset, size, sep, item_bytes, window)
+            blocks: Iterator[tuple[bytes | None, int, bool]] = _seekable_cuts(
+                raw, offset, size, sep, item_bytes, window
+            )
         else:
             blocks = _streamed_cuts(stream, sep, f.kind, item_bytes)
-        for data_or_length, ends_doc in blocks:
-            data = data_or_length if isinstance(data_or_length, bytes) else None
-            length = len(data) if data is not None else int(data_or_length)
+        for data, length, ends_doc in blocks:
             block = TextBlock(
                 path=str(f.path),
                 kind=f.kind,
