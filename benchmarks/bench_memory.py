@@ -18,15 +18,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from corpus import corpus
-from measure import measure, mib
+from measure import Measured, measure, mib
 
 
 def main() -> None:
     small = int(sys.argv[1]) if len(sys.argv) > 1 else 100
     work = Path(tempfile.mkdtemp(prefix="fwkit-bench-"))
     try:
-        peaks = {}
-        runs = {}
+        runs: dict[int, Measured] = {}
         for mb in (small, small * 10):
             src = corpus(mb)
             out = work / f"o{mb}"
@@ -34,7 +33,6 @@ def main() -> None:
                 [sys.executable, "-m", "fwkit", "tokenize", str(src), "--out", str(out), "--workers", "2", "-q"]
             )
             assert m.returncode == 0, m.stderr
-            peaks[mb] = m.peak_pss
             runs[mb] = m
             print(
                 f"fwkit tokenize --workers 2, {mb:4d} MB input: peak PSS {mib(m.peak_pss)}, "
@@ -44,10 +42,11 @@ def main() -> None:
         naive = measure([sys.executable, str(Path(__file__).parent / "naive_prepare.py"), "--mode", "chunked",
                          str(corpus(small)), str(work / "naive.bin")])  # fmt: skip
         print(f"naive chunked prepare script, {small:4d} MB input: peak PSS {mib(naive.peak_pss)}")
-        ratio = peaks[small * 10] / peaks[small]
-        medians = {mb: m.median_pss for mb, m in runs.items()}
-        print(f"10x input / 1x input peak: {ratio:.2f}x, median: {medians[small * 10] / medians[small]:.2f}x "
-              "(target <= 1.1x); 2-worker peak target <= 400 MiB")  # fmt: skip
+        one, ten = runs[small], runs[small * 10]
+        print(
+            f"10x input / 1x input peak: {ten.peak_pss / one.peak_pss:.2f}x, median: "
+            f"{ten.median_pss / one.median_pss:.2f}x (target <= 1.1x); 2-worker peak target <= 400 MiB"
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
