@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fwkit.sources import InputFile, discover, sample_text
+from fwkit.sources import InputFile, discover, join_until, sample_text
 from fwkit.sources.files import open_stream
 
 if TYPE_CHECKING:
@@ -132,16 +132,7 @@ def _first_texts(spec: HubSpec, max_bytes: int) -> str:
     from fwkit.sources.hub import resolve, shard_texts
 
     shards, _ = resolve(spec)
-    texts: list[str] = []
-    size = 0
-    for batch in shard_texts(spec, 0, shards):
-        for text in batch:
-            if text:
-                texts.append(text)
-                size += len(text)
-            if size >= max_bytes:
-                return "\n\n".join(texts)
-    return "\n\n".join(texts)
+    return join_until((text for batch in shard_texts(spec, 0, shards) for text in batch if text), max_bytes)
 
 
 def _hub_unreachable(spec: HubSpec) -> str | None:

@@ -6,15 +6,15 @@ inputs' documents (for `fwkit doctor`'s estimates) through the same readers.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from fwkit.engine.items import Cursor, ParquetRowGroup, Planned, TextBlock
+from fwkit.engine.items import Cursor, HubShard, ParquetRowGroup, Planned, TextBlock
 from fwkit.sources.blocks import plan_blocks
 from fwkit.sources.files import InputFile, discover
 from fwkit.sources.parquet import plan_row_groups, row_groups
 
-__all__ = ["InputFile", "check_inputs", "discover", "plan_items", "sample_text"]
+__all__ = ["InputFile", "check_inputs", "discover", "join_until", "plan_items", "sample_text"]
 
 PARQUET_BATCH_ROWS = 1024  # rows decoded at a time inside a worker (~4 MB of FineWeb text)
 
@@ -45,29 +45,36 @@ def plan_items(
             yield from plan_blocks(index, f, sep_bytes, item_bytes, text_column, errors, at)
 
 
-def sample_text(paths: Sequence[Path], max_bytes: int, text_column: str = "text") -> str:
-    """About `max_bytes` of the inputs' first documents, joined by blank lines (for estimates)."""
-    from fwkit.engine.worker import _jsonl_docs, _text_docs
-
-    inputs = discover(paths)
-    check_inputs(inputs, text_column)
+def join_until(docs: Iterable[str], max_bytes: int) -> str:
+    """The first documents of `docs`, about `max_bytes` of them, joined by blank lines."""
     texts: list[str] = []
     size = 0
-    for planned in plan_items(inputs, "\n\n", min(max_bytes, 1 << 20), text_column, "replace"):
-        item = planned.payload
-        if isinstance(item, ParquetRowGroup):
-            import pyarrow.parquet as pq
-
-            batch = next(pq.ParquetFile(item.path).iter_batches(64, [item.row_group], [text_column]), None)
-            docs = [t for t in (batch.column(0).to_pylist() if batch else []) if t]
-        else:
-            assert isinstance(item, TextBlock)
-            text = item.read().decode("utf-8", errors="replace")
-            pieces = _jsonl_docs(item, text) if item.kind == "jsonl" else _text_docs(item, text)
-            docs = [piece for piece, _ in pieces]
-        for doc in docs:
-            texts.append(doc)
-            size += len(doc)
-            if size >= max_bytes:
-                return "\n\n".join(texts)
+    for doc in docs:
+        texts.append(doc)
+        size += len(doc)
+        if size >= max_bytes:
+            break
     return "\n\n".join(texts)
+
+
+def sample_text(paths: Sequence[Path], max_bytes: int, text_column: str = "text") -> str:
+    """About `max_bytes` of the inputs' first documents, joined by blank lines (for estimates)."""
+    inputs = discover(paths)
+    check_inputs(inputs, text_column)
+    planned = plan_items(inputs, "\n\n", min(max_bytes, 1 << 20), text_column, "replace")
+    return join_until((doc for p in planned for doc in _item_docs(p.payload, text_column)), max_bytes)
+
+
+def _item_docs(item: TextBlock | ParquetRowGroup | HubShard, text_column: str) -> list[str]:
+    """A work item's documents, read the way the workers read them (parquet: its first 64 rows)."""
+    from fwkit.engine.worker import _jsonl_docs, _text_docs
+
+    if isinstance(item, ParquetRowGroup):
+        import pyarrow.parquet as pq
+
+        batch = next(pq.ParquetFile(item.path).iter_batches(64, [item.row_group], [text_column]), None)
+        return [t for t in (batch.column(0).to_pylist() if batch else []) if t]
+    assert isinstance(item, TextBlock)
+    text = item.read().decode("utf-8", errors="replace")
+    pieces = _jsonl_docs(item, text) if item.kind == "jsonl" else _text_docs(item, text)
+    return [piece for piece, _ in pieces]
