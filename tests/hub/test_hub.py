@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fineweb_repo import FILES, ROW_GROUP, ROWS, serve
 
+from fineweb_repo import FILES, ROW_GROUP, ROWS, serve
 from fwkit.errors import FwkitError
 from fwkit.sources.hub import HubSpec, describe_shard, estimate_dataset, resolve, shard_texts, with_retries
 
