@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fwkit.engine.formats import NPY_HEADER_BYTES
+from fwkit.engine.formats.npy import NPY_HEADER_BYTES
 
 SHARD_TOKENS = "50K"
 

@@ -18,7 +18,7 @@ import zstandard
 from typer.testing import CliRunner
 
 from fwkit.cli import app
-from fwkit.engine.formats import LLMC_MAGIC
+from fwkit.engine.formats.llmc import LLMC_MAGIC
 from readers import reference_tokens, split_docs, stream_of
 
 runner = CliRunner()

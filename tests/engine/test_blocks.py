@@ -16,7 +16,7 @@ from test_cutter import ATOMS
 
 from fwkit.engine.items import Cursor
 from fwkit.engine.worker import tokenize_item
-from fwkit.sources import discover, plan_items
+from fwkit.sources import LocalSource, discover
 from fwkit.sources.blocks import _end_of_last_separator, plan_blocks
 from readers import reference_tokens, split_docs
 
@@ -24,8 +24,8 @@ texts = st.lists(st.sampled_from([*ATOMS, "\n\n", "\n\n\n", "word ", "more words
 
 
 def tokens_via_blocks(path: Path, sep: str | None, item_bytes: int, start: Cursor = Cursor()) -> np.ndarray:
-    planned = plan_items(discover([path]), sep, item_bytes, "text", "strict", start)
-    parts = [tokenize_item(p.payload).tokens for p in planned]
+    planned = LocalSource(discover([path]), sep, "text", "strict").plan(item_bytes, start)
+    parts = [tokenize_item(p.item).tokens for p in planned]
     return np.concatenate(parts).astype(np.int64) if parts else np.empty(0, dtype=np.int64)
 
 
@@ -54,10 +54,10 @@ def test_resuming_from_any_cursor_continues_the_same_stream(corpus_file: Path, s
     text = corpus_file.read_text(encoding="utf-8")[:200_000]
     path = corpus_file.parent / f"resume-{sep is None}.txt"
     path.write_text(text, encoding="utf-8")
-    planned = list(plan_items(discover([path]), sep, 8192, "text", "strict"))
-    full = np.concatenate([tokenize_item(p.payload).tokens for p in planned])
+    planned = list(LocalSource(discover([path]), sep, "text", "strict").plan(8192, Cursor()))
+    full = np.concatenate([tokenize_item(p.item).tokens for p in planned])
     for k in (1, len(planned) // 2, len(planned) - 1):
-        head = np.concatenate([tokenize_item(p.payload).tokens for p in planned[:k]])
+        head = np.concatenate([tokenize_item(p.item).tokens for p in planned[:k]])
         tail = tokens_via_blocks(path, sep, 3000, start=planned[k - 1].end)  # another block size
         assert np.array_equal(np.concatenate([head.astype(np.int64), tail]), full.astype(np.int64))
 
@@ -92,7 +92,7 @@ def test_cuts_found_in_small_windows_give_the_reference_tokens(
     sep_bytes = sep.encode() if sep is not None else None
     planned = list(plan_blocks(0, f, sep_bytes, item_bytes, "text", "strict", window=window))
     if sep is not None:
-        assert all(p.payload.data is None for p in planned), "a plain file's bytes went through the splitter"
-    parts = [tokenize_item(p.payload).tokens for p in planned]
+        assert all(p.item.data is None for p in planned), "a plain file's bytes went through the splitter"
+    parts = [tokenize_item(p.item).tokens for p in planned]
     got = np.concatenate(parts).astype(np.int64) if parts else np.empty(0, dtype=np.int64)
     assert np.array_equal(got, reference_tokens(split_docs(text, sep)))

@@ -91,9 +91,9 @@ def tokenize(
     resume: Annotated[bool, typer.Option(help="Continue a partial run in --out (or start one).")] = False,
 ) -> None:
     """Tokenize text into GPT-2 shards with memory that does not grow with the input."""
-    from fwkit.engine.pipeline import run_tokenize
     from fwkit.engine.settings import DEFAULT_SHARD_TOKENS, RESUME_COMMAND_ENV, TokenizeSettings, parse_doc_sep
     from fwkit.errors import FwkitError
+    from fwkit.runner import run_job
     from fwkit.sizes import parse_bytes, parse_count
     from fwkit.sources.hub import HubSpec
     from fwkit.sources.presets import get_preset, preset_prefix
@@ -115,7 +115,6 @@ def tokenize(
         subset = subset or (chosen.subset if chosen else None)
         hub = HubSpec(dataset, subset, split, revision, tuple(data_files or ()), text_column)
     settings = TokenizeSettings(
-        inputs=tuple(inputs or ()),
         out_dir=out,
         format=format.value,
         prefix=prefix or (preset_prefix(chosen, format.value) if chosen else "shard"),
@@ -130,9 +129,8 @@ def tokenize(
         overwrite=overwrite,
         resume=resume,
         command=shlex.split(os.environ.get(RESUME_COMMAND_ENV, "")) or ["fwkit", *sys.argv[1:]],
-        hub=hub,
     )
-    run_tokenize(settings)
+    run_job(settings, inputs or [], hub)
 
 
 tokenize.__doc__ = (tokenize.__doc__ or "") + EXAMPLE

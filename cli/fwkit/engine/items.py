@@ -1,23 +1,29 @@
-"""The small, picklable messages of the flow: where a work item starts and ends, what it holds,
-and what a worker returns. The engine moves them around without looking inside."""
+"""The small, picklable messages of the flow: where a work item starts and ends, what a worker
+returns, and the one thing the engine asks of a work item: read your own documents.
+
+The engine moves these around without looking inside: a Source (`fwkit.sources`) makes the work
+items, an Executor runs them, the writer appends their tokens.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
-from fwkit.errors import FwkitError, read_failed
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Cursor:
-    """A durable position in the inputs: resume continues exactly here.
+    """A durable position in a source: resume continues exactly here.
 
-    `offset` is a byte offset in the (decompressed) stream for text and JSONL inputs and a row
-    group index for parquet; `in_doc` says the next byte continues a document that was cut
-    (so no EOT goes before it); `line` is the 1-based line number at `offset` (JSONL errors).
+    `input_index` is the input (file, or 0 for a dataset); `offset` a byte offset in the
+    (decompressed) stream for text and JSONL inputs, a row group (or row-group shard) index
+    otherwise; `in_doc` says the next byte continues a document that was cut (so no EOT goes
+    before it); `line` is the 1-based line number at `offset` (JSONL errors).
     """
 
     input_index: int = 0
@@ -26,71 +32,58 @@ class Cursor:
     line: int = 1
 
 
-@dataclass(frozen=True)
-class TextBlock:
-    """Whole documents (and at most a cut document at each end) of a text or JSONL input."""
+@dataclass
+class ReadStats:
+    """What reading one work item counted, besides its documents (filled in by the item)."""
 
-    path: str
-    kind: str  # "text" or "jsonl"
-    data: bytes | None  # None: the worker reads `length` bytes at `start_offset` itself (plain files)
-    length: int
-    sep: bytes | None  # None: the whole input is one document
-    continues_doc: bool  # the first piece continues a document started in the previous block
-    first_line: int
-    text_column: str
-    errors: str  # "replace" or "strict"
-    start_offset: int
-
-    def read(self) -> bytes:
-        """The block's bytes: carried along, or read from the input where the splitter cut it."""
-        if self.data is not None:
-            return self.data
-        try:
-            with open(self.path, "rb") as f:
-                f.seek(self.start_offset)
-                data = f.read(self.length)
-        except OSError as err:
-            raise read_failed(self.path, err.strerror) from None
-        if len(data) != self.length:
-            raise FwkitError(f"{self.path}: shorter than when this run began: the input changed; use --overwrite")
-        return data
+    input_bytes: int = 0  # UTF-8 bytes of the text read (for text files: the stream's bytes)
+    replaced: int = 0  # invalid UTF-8 sequences replaced by U+FFFD
+    skipped: int = 0  # rows whose text is null
 
 
-@dataclass(frozen=True)
-class ParquetRowGroup:
-    """One row group of a parquet file; the worker reads only the text column, in batches."""
+@runtime_checkable
+class WorkItem(Protocol):
+    """A self-contained, picklable unit of work that reads its own documents.
 
-    path: str
-    row_group: int
-    text_column: str
-    batch_rows: int
+    `portable`: it can be read on another machine that sees the same paths or URLs (a cluster
+    node); an item that carries bytes read by this process, or reads a path only this host has,
+    says False.
+    """
 
+    portable: bool
 
-@dataclass(frozen=True)
-class HubShard:
-    """One row group of a streamed Hub dataset: shard `shard_index` of `num_shards` (sources/hub.py)."""
+    def documents(self, stats: ReadStats) -> Iterator[tuple[str, bool]]:
+        """(text, starts a document) in order; a document's first piece starts it."""
+        ...
 
-    spec: Any  # fwkit.sources.hub.HubSpec (frozen, picklable)
-    shard_index: int
-    num_shards: int
+    def describe(self) -> str:
+        """Where the item is, for messages: "train.txt bytes 0-4194304", "x.parquet row group 3"."""
+        ...
+
+    def attempt(self, read: Callable[[], T]) -> T:
+        """`read()` once, or retried whole where reading is idempotent and failures transient."""
+        ...
 
 
 @dataclass(frozen=True)
 class Planned:
-    """A work item as the splitter plans it: the payload and where the inputs stand after it."""
+    """A work item as its Source planned it: where it starts and ends, and progress after it."""
 
-    payload: TextBlock | ParquetRowGroup | HubShard
+    item: WorkItem
+    start: Cursor
     end: Cursor
-    input_done_bytes: int  # bytes of this input's file consumed after the item (for progress)
+    done_bytes: int  # the Source's progress (in its `total_bytes` unit) once this item is done
 
 
 @dataclass
 class ItemResult:
-    """A worker's answer: the item's tokens, already uint16, and its counts."""
+    """A worker's answer: the item's tokens, already in the output dtype, and its counts.
+
+    `tokens` may be any 1-D array of that dtype, also a read-only memmap of a segment file
+    (a cluster executor hands those over instead of moving token arrays)."""
 
     tokens: np.ndarray
     documents: int
-    text_bytes: int
-    replaced: int = 0  # invalid UTF-8 sequences replaced by U+FFFD
-    skipped: int = 0  # rows whose text is null
-    extra: dict[str, int] = field(default_factory=dict)
+    input_bytes: int
+    replaced: int = 0
+    skipped: int = 0

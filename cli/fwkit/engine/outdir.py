@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from fwkit.engine.formats import FORMATS
+from fwkit.engine.formats import ShardFormat
 from fwkit.engine.manifest import changed_fields, checkpoint_of, load_manifest, manifest_path, save_manifest
 from fwkit.engine.settings import TokenizeSettings
+from fwkit.engine.writer import WORK_DIR
 from fwkit.errors import FwkitError
 
 LOCK_NAME = ".fwkit.lock"  # held (flock) for the whole run; the file stays, the lock goes with the process
@@ -40,37 +41,43 @@ def out_dir_lock(out_dir: Path) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
-def shard_files(out_dir: Path, fmt_name: str, prefix: str) -> list[Path]:
-    """Existing files named like this format's shards (final or partial)."""
-    fmt = FORMATS[fmt_name]
-    if fmt_name == "nanogpt":
-        names = [fmt.file_name(prefix, 0), fmt.file_name(prefix, 1)]
-        candidates = [out_dir / n for n in names] + [out_dir / f".{n}.partial" for n in names]
-        return [p for p in candidates if p.exists()]
-    pattern = f"{prefix}_*_[0-9][0-9][0-9][0-9][0-9][0-9]{fmt.suffix}"
-    return sorted([*out_dir.glob(pattern), *out_dir.glob(f".{pattern}.partial")])
+def shard_files(out_dir: Path, fmt: ShardFormat, prefix: str) -> list[Path]:
+    """Existing files named like this format's shards: final, unfinished (`.fwkit/NAME.partial`),
+    and the `.NAME.partial` files fwkit < 0.2 kept beside them."""
+    finals = fmt.existing_files(out_dir, prefix)
+    partials = [p for p in (out_dir / WORK_DIR).glob("*.partial") if fmt.owns(p.name.removesuffix(".partial"), prefix)]
+    legacy = [p for p in out_dir.glob(".*.partial") if fmt.owns(p.name[1:].removesuffix(".partial"), prefix)]
+    return sorted([*finals, *partials, *legacy])
 
 
 def _wipe(out_dir: Path, settings: TokenizeSettings, old: dict[str, Any] | None) -> None:
-    doomed = set(shard_files(out_dir, settings.format, settings.prefix))
+    doomed = set(shard_files(out_dir, settings.shard_format(), settings.prefix))
     if old:
         old_settings = old.get("settings", {})
-        doomed.update(shard_files(out_dir, old_settings.get("format", "npy"), old_settings.get("prefix", "")))
+        old_fmt = _format_of(old_settings.get("format", "npy"), settings)
+        if old_fmt is not None:
+            doomed.update(shard_files(out_dir, old_fmt, old_settings.get("prefix", "")))
         doomed.update(out_dir / s["path"] for s in old.get("shards", []))
     for path in doomed:
         path.unlink(missing_ok=True)
     manifest_path(out_dir).unlink(missing_ok=True)
 
 
+def _format_of(name: str, settings: TokenizeSettings) -> ShardFormat | None:
+    from fwkit.engine.formats import FORMATS
+
+    return FORMATS[name](settings.tokenizer.dtype) if name in FORMATS else None
+
+
 def _drop_after_checkpoint(out_dir: Path, settings: TokenizeSettings, manifest: dict[str, Any]) -> None:
     """Remove shards a killed run wrote after its last checkpoint (the resumed run rewrites them)."""
-    fmt = FORMATS[settings.format]
+    fmt = settings.shard_format()
     _, state = checkpoint_of(manifest)
     index = state.shard_index + 1
     while True:
         name = fmt.file_name(settings.prefix, index)
-        paths = [out_dir / name, out_dir / f".{name}.partial"]
-        if not any(p.exists() for p in paths) or (settings.format == "nanogpt" and index > 1):
+        paths = [out_dir / name, out_dir / WORK_DIR / f"{name}.partial", out_dir / f".{name}.partial"]
+        if not any(p.exists() for p in paths) or fmt.is_open_ended(index - 1):
             return
         for p in paths:
             p.unlink(missing_ok=True)
@@ -105,7 +112,7 @@ def prepare_out_dir(settings: TokenizeSettings, fresh: dict[str, Any]) -> dict[s
         what = f"a complete run ({old.get('tokens', 0):,} tokens)" if old["complete"] else "a partial run"
         hint = "--overwrite to replace it" if old["complete"] else "--resume to continue it or --overwrite"
         raise FwkitError(f"{out}: already holds {what}: choose another --out, or use {hint}")
-    elif shard_files(out, settings.format, settings.prefix):
+    elif shard_files(out, settings.shard_format(), settings.prefix):
         raise FwkitError(f"{out}: holds shard files but no manifest: choose another --out, or use --overwrite")
     save_manifest(out, fresh)
     return fresh

@@ -1,8 +1,10 @@
-"""Runs one tokenize job: sources -> splitter -> worker pool -> shard writer -> manifest.
+"""Runs one tokenize job: a Source's work items -> an Executor -> the shard writer -> the manifest.
 
     fwkit tokenize train.txt --out data/ --format npy
 
-The flow never looks inside the formats or the inputs; it moves work items and token arrays, and
+The flow is handed its Source (where the text comes from), an Executor (where the items run) and
+a format (through the settings); it never looks inside any of them. It moves work items and
+token arrays, and
 checkpoints (open shard fsynced, then the manifest rewritten atomically) every few seconds and
 after every finished shard, so a kill loses seconds of work. SIGINT/SIGTERM stop it cleanly.
 """
@@ -15,24 +17,23 @@ import shlex
 import signal
 import sys
 import time
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from fwkit.engine.budget import ITEMS_IN_FLIGHT_PER_WORKER, JobSize, size_job
-from fwkit.engine.formats import FORMATS
+from fwkit.engine.executor import Executor
 from fwkit.engine.items import Cursor, ItemResult, Planned
 from fwkit.engine.manifest import add_index_entry, checkpoint_of, load_manifest, new_manifest, save_manifest
 from fwkit.engine.outdir import out_dir_lock, prepare_out_dir
-from fwkit.engine.pool import OrderedPool
 from fwkit.engine.progress import Progress
 from fwkit.engine.settings import TokenizeSettings
+from fwkit.engine.source import Source
 from fwkit.engine.worker import tokenize_item
 from fwkit.engine.writer import ShardRecord, ShardWriter
 from fwkit.errors import EXIT_SIGINT, EXIT_SIGTERM, FwkitError, read_failed
 from fwkit.sizes import format_bytes, format_count
-from fwkit.sources import check_inputs, discover, plan_items
-from fwkit.sources.files import InputFile
 
 CHECKPOINT_SECONDS = 5.0  # a kill loses at most this much work; FWKIT_CHECKPOINT_SECONDS overrides
 
@@ -76,13 +77,14 @@ def _resume_command(settings: TokenizeSettings) -> str:
 class _Job:
     """The state of one run: the manifest dict being filled, the writer, the counters."""
 
-    def __init__(self, settings: TokenizeSettings, manifest: dict[str, Any], size: JobSize) -> None:
-        self.settings, self.manifest, self.size = settings, manifest, size
+    def __init__(self, settings: TokenizeSettings, manifest: dict[str, Any], source: Source) -> None:
+        self.settings, self.manifest, self.source = settings, manifest, source
         cursor, state = checkpoint_of(manifest)
         self.cursor: Cursor = cursor
+        self.done_bytes = int((manifest["checkpoint"] or {}).get("done_bytes", 0))
         self.writer = ShardWriter(
             settings.out_dir,
-            FORMATS[settings.format],
+            settings.shard_format(),
             settings.prefix,
             settings.shard_tokens,
             settings.val_tokens,
@@ -102,20 +104,22 @@ class _Job:
         self.writer.append(result.tokens)
         m["documents"] += result.documents
         m["tokens"] += int(result.tokens.size)
-        m["input_bytes"] += result.text_bytes
+        m["input_bytes"] += result.input_bytes
         m["replaced_utf8"] += result.replaced
         m["skipped_null"] += result.skipped
         self.cursor = planned.end
+        self.done_bytes = planned.done_bytes
         if self.shard_finished or time.monotonic() - self.last_checkpoint >= checkpoint_seconds():
             self.checkpoint()
 
     def checkpoint(self) -> None:
         state = self.writer.sync()
-        self.manifest["checkpoint"] = {"cursor": asdict(self.cursor), "writer": asdict(state)}
-        if self.settings.hub is not None:  # where a --dataset run continues: data file and row group
-            from fwkit.sources.hub import next_position
-
-            self.manifest["checkpoint"]["continue_from"] = next_position(self.settings.hub, self.cursor)
+        self.manifest["checkpoint"] = {
+            "cursor": asdict(self.cursor),
+            "writer": asdict(state),
+            "done_bytes": self.done_bytes,
+            "continue_from": self.source.resume_point(self.cursor),
+        }
         save_manifest(self.settings.out_dir, self.manifest)
         self.shard_finished = False
         self.last_checkpoint = time.monotonic()
@@ -146,33 +150,27 @@ def _io_failed(settings: TokenizeSettings, err: OSError) -> FwkitError:
     return FwkitError(f"{settings.out_dir}: write failed ({err.strerror}): fix it, then rerun with --resume")
 
 
-def _resolve_hub(settings: TokenizeSettings) -> tuple[int, dict[str, Any]]:
-    """(row-group shards, manifest `source`) of a --dataset run; (0, {}) for local inputs."""
-    if settings.hub is None:
-        return 0, {}
-    from fwkit.sources.hub import resolve
+@dataclass
+class JobRun:
+    """How to run a job, decided outside the engine (from host facts, options, the cluster)."""
 
-    shards, resolved = resolve(settings.hub)
-    return shards, settings.hub.source(resolved)
+    start_executor: Callable[[], Executor]  # called once the out dir is ready
+    item_bytes: int  # the size the Source cuts text into
+    memory: Callable[[], int] = lambda: 0  # the job's memory now, for the progress line
+    notes: list[str] = field(default_factory=list)  # said before the work starts (e.g. sizing)
 
 
-def run_tokenize(settings: TokenizeSettings) -> dict[str, Any]:
-    """Run (or resume) the job described by `settings`; returns the final manifest."""
-    inputs = discover(settings.inputs) if settings.hub is None else []
-    check_inputs(inputs, settings.text_column)
-    hub_shards, source = _resolve_hub(settings)
-    fresh = new_manifest(settings.output_settings(), [f.record() for f in inputs], source=source)
+def run_tokenize(settings: TokenizeSettings, source: Source, run: JobRun) -> dict[str, Any]:
+    """Run (or resume) the job described by `settings` on `source`; returns the final manifest."""
+    source.check()
+    described = source.describe()
+    fresh = new_manifest(settings.output_settings(), described["inputs"], described["source"])
     with out_dir_lock(settings.out_dir):
-        return _run_in_out_dir(settings, inputs, hub_shards, fresh)
+        return _run_in_out_dir(settings, source, run, fresh)
 
 
-def _run_in_out_dir(
-    settings: TokenizeSettings, inputs: list[InputFile], hub_shards: int, fresh: dict[str, Any]
-) -> dict[str, Any]:
+def _run_in_out_dir(settings: TokenizeSettings, source: Source, run: JobRun, fresh: dict[str, Any]) -> dict[str, Any]:
     """The job itself, once the out dir is this process's alone."""
-    from fwkit.host.cgroup import memory_limit_bytes
-    from fwkit.host.cpu import usable_cpus
-
     manifest = prepare_out_dir(settings, fresh)
     if manifest is None:  # --resume on a complete run
         done = load_manifest(settings.out_dir)
@@ -183,34 +181,26 @@ def _run_in_out_dir(
                 file=sys.stderr,
             )
         return done
-    budget = settings.mem_bytes if settings.mem_bytes else memory_limit_bytes()
-    size = size_job(usable_cpus(), budget, settings.workers)
-    job = _Job(settings, manifest, size)
-    total = sum(f.size for f in inputs) if settings.hub is None else hub_shards  # hub: progress in row groups
-    before = [sum(f.size for f in inputs[:i]) for i in range(len(inputs))] or [0]
-    progress = Progress(total, settings.quiet)
-    done_bytes = before[job.cursor.input_index] if job.cursor.input_index < len(before) else 0
-    if settings.hub is None:
-        planned = plan_items(
-            inputs, settings.doc_sep, size.item_bytes, settings.text_column, settings.errors, job.cursor
-        )
-    else:
-        from fwkit.sources.hub import plan_shards
-
-        planned = plan_shards(settings.hub, hub_shards, job.cursor)
-    show = lambda: progress.update(manifest["documents"], manifest["tokens"], done_bytes)  # noqa: E731
+    job = _Job(settings, manifest, source)
+    total = source.total_bytes()
+    progress = Progress(total, settings.quiet, run.memory, start=(manifest["tokens"], job.done_bytes))
+    for note in run.notes:
+        progress.note(note)
+    planned = source.plan(run.item_bytes, job.cursor)
+    show = lambda: progress.update(manifest["documents"], manifest["tokens"], job.done_bytes)  # noqa: E731
+    work = partial(tokenize_item, spec=settings.tokenizer)
+    workers = 0
     try:
-        with (
-            _Signals() as signals,
-            OrderedPool(tokenize_item, size.workers, size.workers * ITEMS_IN_FLIGHT_PER_WORKER) as pool,
-        ):
-            stream = ((p, p.payload) for p in planned)
-            for item, result in pool.imap(stream, on_idle=show, should_stop=lambda: signals.received is not None):
-                job.add(item, result)
-                done_bytes = before[item.end.input_index] + item.input_done_bytes
-                show()
-                if signals.received is not None:
-                    break
+        with _Signals() as signals:
+            progress.note("starting workers")
+            with run.start_executor() as executor:
+                workers = executor.workers
+                stop = lambda: signals.received is not None  # noqa: E731
+                for item, result in executor.imap(work, planned, on_idle=show, should_stop=stop):
+                    job.add(item, result)
+                    show()
+                    if signals.received is not None:
+                        break
             if signals.received is not None:
                 job.checkpoint()
                 code = EXIT_SIGINT if signals.received == signal.SIGINT else EXIT_SIGTERM
@@ -223,17 +213,17 @@ def _run_in_out_dir(
     except OSError as err:
         job.writer.abandon()
         if err.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise _disk_full(settings, done_bytes, total, manifest["tokens"]) from None
+            raise _disk_full(settings, job.done_bytes, total or 0, manifest["tokens"]) from None
         raise _io_failed(settings, err) from None
     except FwkitError:
         job.writer.abandon()
         raise
-    progress.update(manifest["documents"], manifest["tokens"], total, force=True)
+    progress.update(manifest["documents"], manifest["tokens"], total or job.done_bytes, force=True)
     elapsed = progress.elapsed()
     progress.finish(
         f"done: {manifest['documents']:,} documents, {format_count(manifest['tokens'])} tokens "
         f"({manifest['tokens']:,}) in {len(manifest['shards'])} shards, {elapsed:.1f} s, "
-        f"{format_count(manifest['tokens'] / max(elapsed, 1e-6))} tok/s, "
-        f"{size.workers} workers -> {settings.out_dir}"
+        f"{format_count(progress.rate(manifest['tokens']))} tok/s, "
+        f"{workers} workers -> {settings.out_dir}"
     )
     return manifest

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from fwkit.engine.encode import TokenizerSpec
+from fwkit.engine.formats import ShardFormat, make_format
 from fwkit.errors import FwkitError
 
 DEFAULT_SHARD_TOKENS = 100_000_000  # build-nanogpt: 1e8 tokens x 2 bytes = 200 MB per shard
@@ -30,9 +31,11 @@ def parse_doc_sep(text: str) -> str | None:
 
 @dataclass(frozen=True)
 class TokenizeSettings:
-    """Everything that decides the output (`output_settings`) and how the job runs (the rest)."""
+    """Everything that decides the output (`output_settings`) and how the job runs (the rest).
 
-    inputs: tuple[Path, ...]
+    Where the text comes from is not here: the job is handed a Source (`fwkit.sources`); the
+    reading options (`doc_sep`, `text_column`, `errors`) are here because resume compares them."""
+
     out_dir: Path
     format: str = "npy"
     prefix: str = "shard"
@@ -47,7 +50,11 @@ class TokenizeSettings:
     overwrite: bool = False
     resume: bool = False
     command: list[str] = field(default_factory=list)  # how the user ran it, for the resume hint
-    hub: Any = None  # fwkit.sources.hub.HubSpec: stream this dataset instead of `inputs`
+    tokenizer: TokenizerSpec = field(default_factory=TokenizerSpec)
+
+    def shard_format(self) -> ShardFormat:
+        """The output format, writing the tokenizer's dtype."""
+        return make_format(self.format, self.tokenizer.dtype)
 
     def output_settings(self) -> dict[str, object]:
         """The settings a resumed run must share with the partial one (workers and memory may differ)."""

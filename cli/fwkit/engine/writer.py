@@ -1,8 +1,9 @@
 """The shard writer: appends tokens to the open shard file, never holding a shard in memory.
 
-A shard is written under a hidden temp name (`.NAME.partial`) with a placeholder header; when it is
-full its header is written, the file fsynced and renamed to its final name, the directory fsynced.
-So a file under a final name is always complete. `sync()` makes the open shard durable for a
+A shard is written in the out dir's hidden work directory (`.fwkit/NAME.partial`) with a placeholder
+header; when it is full its header is written, the file fsynced and renamed to its final name, the
+directory fsynced. So a file under a final name is always complete, and nothing unfinished sits
+where a trainer lists its shards. `sync()` makes the open shard durable for a
 checkpoint; `ShardWriter.resume` truncates it back to the checkpoint after a kill.
 """
 
@@ -17,10 +18,18 @@ from pathlib import Path
 import numpy as np
 
 from fwkit.atomic import fsync_dir, replace_durably
-from fwkit.engine.formats import TOKEN_BYTES, ShardFormat, split_of
+from fwkit.engine.formats import ShardFormat, split_of
 from fwkit.errors import FwkitError
 
 HASH_CHUNK = 8 << 20  # hash finished shards 8 MiB at a time
+WORK_DIR = ".fwkit"  # in the out dir: unfinished shards (and an executor's segments), never listed as shards
+
+
+def work_dir(out_dir: Path) -> Path:
+    """The out dir's hidden work directory (created on first use)."""
+    path = out_dir / WORK_DIR
+    path.mkdir(exist_ok=True)
+    return path
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,10 @@ class ShardWriter:
         return self.out_dir / self.fmt.file_name(self.prefix, index)
 
     def partial_path(self, index: int) -> Path:
+        return work_dir(self.out_dir) / f"{self.fmt.file_name(self.prefix, index)}.partial"
+
+    def _legacy_partial(self, index: int) -> Path:
+        """Where fwkit < 0.2 kept the open shard (beside the shards); resume moves it in."""
         return self.out_dir / f".{self.fmt.file_name(self.prefix, index)}.partial"
 
     @property
@@ -86,6 +99,8 @@ class ShardWriter:
     def _open(self, resume: bool):  # type: ignore[no-untyped-def]
         partial = self.partial_path(self.index)
         final = self.final_path(self.index)
+        if resume and not partial.exists() and self._legacy_partial(self.index).exists():
+            os.replace(self._legacy_partial(self.index), partial)
         if resume and not partial.exists() and final.exists():
             os.replace(final, partial)  # killed after the rename, before the manifest said so
         if not resume or not partial.exists():
@@ -95,13 +110,13 @@ class ShardWriter:
             f.write(self.fmt.header(0))
             return f
         f = open(partial, "r+b")  # noqa: SIM115
-        f.truncate(self.fmt.header_bytes + self.count * TOKEN_BYTES)
+        f.truncate(self.fmt.file_bytes(self.count))
         f.seek(0, os.SEEK_END)
         return f
 
     def append(self, tokens: np.ndarray) -> None:
         """Write tokens, finishing shards as they fill (a document may straddle two shards)."""
-        assert tokens.dtype == np.uint16
+        assert tokens.dtype == self.fmt.dtype, f"tokens are {tokens.dtype}, the format writes {self.fmt.dtype}"
         start = 0
         while start < tokens.size:
             capacity = self.fmt.capacity(self.index, self.shard_tokens, self.val_tokens)
@@ -115,7 +130,7 @@ class ShardWriter:
 
     def _finish_shard(self) -> None:
         f = self._file
-        size = self.fmt.header_bytes + self.count * TOKEN_BYTES
+        size = self.fmt.file_bytes(self.count)
         assert f.tell() == size, f"shard length {f.tell()} != header + {self.count} tokens"
         if self.fmt.header_bytes:
             f.seek(0)
@@ -125,6 +140,7 @@ class ShardWriter:
         f.close()
         partial, final = self.partial_path(self.index), self.final_path(self.index)
         replace_durably(partial, final)
+        fsync_dir(partial.parent)
         record = ShardRecord(final.name, split_of(self.index), self.count, sha256_file(final))
         self.index, self.count = self.index + 1, 0
         self.on_finished(record)

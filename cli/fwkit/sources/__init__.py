@@ -1,48 +1,53 @@
-"""Sources: turn the inputs into an ordered stream of work items (the splitter's job).
+"""Sources: where the text comes from. One place opens the right Source for the CLI, `fwkit
+verify --sample` and the estimates; the engine sees only the `fwkit.engine.source.Source` seam.
 
-`plan_items` walks the inputs in order from a cursor; `sample_text` gives a small sample of the
-inputs' documents (for `fwkit doctor`'s estimates) through the same readers.
+- `LocalSource` (local.py): text/JSONL files cut into blocks (blocks.py, text.py), parquet by row group.
+- `HubSource` (hub.py): a Hugging Face dataset streamed one row group at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from fwkit.engine.items import Cursor, HubShard, ParquetRowGroup, Planned, TextBlock
-from fwkit.sources.blocks import plan_blocks
+from fwkit.engine.items import Cursor
+from fwkit.engine.source import Source
+from fwkit.errors import FwkitError
 from fwkit.sources.files import InputFile, discover
-from fwkit.sources.parquet import plan_row_groups, row_groups
+from fwkit.sources.local import LocalSource
 
-__all__ = ["InputFile", "check_inputs", "discover", "join_until", "plan_items", "sample_text"]
+if TYPE_CHECKING:
+    from fwkit.sources.hub import HubSpec
 
-PARQUET_BATCH_ROWS = 1024  # rows decoded at a time inside a worker (~4 MB of FineWeb text)
-
-
-def check_inputs(inputs: Sequence[InputFile], text_column: str) -> None:
-    """Fail before any work on inputs that cannot be read (parquet footers, columns)."""
-    for f in inputs:
-        if f.kind == "parquet":
-            row_groups(f, text_column)
+__all__ = ["InputFile", "LocalSource", "discover", "join_until", "open_recorded", "open_source", "sample_text"]
 
 
-def plan_items(
-    inputs: Sequence[InputFile],
-    sep: str | None,
-    item_bytes: int,
-    text_column: str,
-    errors: str,
-    start: Cursor = Cursor(),
-) -> Iterator[Planned]:
-    """Every work item of every input, in input order, beginning at `start`."""
-    sep_bytes = sep.encode("utf-8") if sep is not None else None
-    for index in range(start.input_index, len(inputs)):
-        f = inputs[index]
-        at = start if index == start.input_index else None
-        if f.kind == "parquet":
-            yield from plan_row_groups(index, f, text_column, PARQUET_BATCH_ROWS, at)
-        else:
-            yield from plan_blocks(index, f, sep_bytes, item_bytes, text_column, errors, at)
+def open_source(
+    inputs: Sequence[Path], hub: HubSpec | None, doc_sep: str | None, text_column: str, errors: str
+) -> Source:
+    """The Source of a tokenize job: local INPUT files, or a --dataset (not yet checked)."""
+    if hub is not None:
+        from fwkit.sources.hub import HubSource
+
+        return HubSource(hub)
+    return LocalSource(discover(inputs), doc_sep, text_column, errors)
+
+
+def open_recorded(manifest: dict[str, Any]) -> Source:
+    """The Source a manifest was written from, checked to be unchanged (for `fwkit verify --sample`)."""
+    settings = manifest["settings"]
+    if manifest.get("source"):
+        from fwkit.sources import hub
+
+        return hub.open_recorded(manifest["source"])
+    inputs = discover([Path(i["path"]) for i in manifest["inputs"]])
+    for f, recorded in zip(inputs, manifest["inputs"], strict=True):
+        if f.record() != recorded:
+            raise FwkitError(f"{f.path}: changed since the run (size or mtime): cannot re-tokenize samples")
+    source = LocalSource(inputs, settings["doc_sep"], settings["text_column"], settings["errors"])
+    source.check()
+    return source
 
 
 def join_until(docs: Iterable[str], max_bytes: int) -> str:
@@ -59,22 +64,9 @@ def join_until(docs: Iterable[str], max_bytes: int) -> str:
 
 def sample_text(paths: Sequence[Path], max_bytes: int, text_column: str = "text") -> str:
     """About `max_bytes` of the inputs' first documents, joined by blank lines (for estimates)."""
-    inputs = discover(paths)
-    check_inputs(inputs, text_column)
-    planned = plan_items(inputs, "\n\n", min(max_bytes, 1 << 20), text_column, "replace")
-    return join_until((doc for p in planned for doc in _item_docs(p.payload, text_column)), max_bytes)
+    from fwkit.engine.items import ReadStats
 
-
-def _item_docs(item: TextBlock | ParquetRowGroup | HubShard, text_column: str) -> list[str]:
-    """A work item's documents, read the way the workers read them (parquet: its first 64 rows)."""
-    from fwkit.engine.worker import _jsonl_docs, _text_docs
-
-    if isinstance(item, ParquetRowGroup):
-        import pyarrow.parquet as pq
-
-        batch = next(pq.ParquetFile(item.path).iter_batches(64, [item.row_group], [text_column]), None)
-        return [t for t in (batch.column(0).to_pylist() if batch else []) if t]
-    assert isinstance(item, TextBlock)
-    text = item.read().decode("utf-8", errors="replace")
-    pieces = _jsonl_docs(item, text) if item.kind == "jsonl" else _text_docs(item, text)
-    return [piece for piece, _ in pieces]
+    source = LocalSource(discover(paths), "\n\n", text_column, "replace")
+    source.check()
+    planned = source.plan(min(max_bytes, 1 << 20), Cursor())
+    return join_until((doc for p in planned for doc, _ in p.item.documents(ReadStats())), max_bytes)

@@ -19,8 +19,9 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from fwkit.engine.cutter import find_cut
-from fwkit.engine.items import Cursor, Planned, TextBlock
+from fwkit.engine.items import Cursor, Planned
 from fwkit.sources.files import InputFile, open_stream
+from fwkit.sources.text import TextBlock
 
 READ_BYTES = 1 << 20  # read 1 MiB at a time
 WINDOW_BYTES = 64 * 1024  # read before a seekable block's target end to find its cut
@@ -142,8 +143,13 @@ def plan_blocks(
     errors: str,
     start: Cursor | None = None,
     window: int = WINDOW_BYTES,
+    done_before: int = 0,
 ) -> Iterator[Planned]:
-    """Yield the work items of one text or JSONL input, from `start` (resume) or its beginning."""
+    """Yield the work items of one text or JSONL input, from `start` (resume) or its beginning.
+
+    Progress (`Planned.done_bytes`) counts file bytes (compressed ones for a compressed input),
+    from `done_before`, the bytes of the inputs before this one.
+    """
     if f.kind == "jsonl":
         sep = b"\n"
     offset, in_doc, line = (start.offset, start.in_doc, start.line) if start else (0, False, 1)
@@ -174,9 +180,10 @@ def plan_blocks(
                 errors=errors,
                 start_offset=offset,
             )
+            begin = Cursor(input_index, offset, in_doc, line)
             offset += length
             if data is not None and f.kind == "jsonl":
                 line += data.count(b"\n")
             in_doc = not ends_doc
             done = offset if not f.compression else raw.tell()
-            yield Planned(block, Cursor(input_index, offset, in_doc, line), done)
+            yield Planned(block, begin, Cursor(input_index, offset, in_doc, line), done_before + done)

@@ -22,8 +22,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 
-from fwkit.engine.items import Cursor, HubShard, Planned
+from fwkit.engine.items import Cursor, Planned, ReadStats
 from fwkit.errors import FwkitError
+from fwkit.sources.rows import row_documents
 
 RETRY_ATTEMPTS = 5  # tries per row group; FWKIT_HUB_ATTEMPTS overrides
 RETRY_BASE_SECONDS = 2.0  # back-off 2, 4, 8, 16 s (30 s in all); FWKIT_HUB_RETRY_SECONDS overrides
@@ -199,10 +200,85 @@ def with_retries(spec: HubSpec, k: int, read: Callable[[], T]) -> T:
     return retried(read, lambda: describe_shard(spec, k), permanent)
 
 
-def plan_shards(spec: HubSpec, num_shards: int, start: Cursor = Cursor()) -> Iterator[Planned]:
-    """One item per row-group shard, from `start.offset` (the next shard) on resume."""
-    for k in range(start.offset, num_shards):
-        yield Planned(HubShard(spec, k, num_shards), Cursor(0, k + 1), k + 1)
+@dataclass(frozen=True)
+class HubShard:
+    """One row group of a streamed Hub dataset: shard `shard_index` of `num_shards`, retried whole."""
+
+    spec: HubSpec
+    shard_index: int
+    num_shards: int
+    portable = True  # a dataset id / URLs at a pinned revision: readable from any machine online
+
+    def describe(self) -> str:
+        return describe_shard(self.spec, self.shard_index)
+
+    def attempt(self, read: Callable[[], T]) -> T:
+        return with_retries(self.spec, self.shard_index, read)
+
+    def documents(self, stats: ReadStats) -> Iterator[tuple[str, bool]]:
+        return row_documents(shard_texts(self.spec, self.shard_index, self.num_shards), stats)
+
+
+def _file_size(path: str) -> int | None:
+    """A data file's size (a local path or an fsspec URL such as hf://); None when it cannot be had."""
+    try:
+        import fsspec
+
+        fs, inner = fsspec.core.url_to_fs(path)
+        return int(fs.size(inner))
+    except Exception:  # progress only: an unknown size means no ETA, never a failed run
+        return None
+
+
+class HubSource:
+    """A Hub dataset (or a local directory laid out like one), one work item per row group.
+
+    `check()` resolves it once (the revision is pinned in the manifest's `source`); progress counts
+    the data files' bytes, each row group a share of its file.
+    """
+
+    def __init__(self, spec: HubSpec) -> None:
+        self.spec = spec
+        self.num_shards = 0
+        self.resolved: str | None = None
+        self._done: list[int] | None = None  # bytes done after each shard
+
+    def check(self) -> None:
+        self.num_shards, self.resolved = resolve(self.spec)
+        self._done = _progress_bytes(self.spec, self.num_shards)
+
+    def describe(self) -> dict[str, Any]:
+        return {"inputs": [], "source": self.spec.source(self.resolved)}
+
+    def total_bytes(self) -> int | None:
+        return self._done[-1] if self._done else None
+
+    def plan(self, item_bytes: int, start: Cursor = Cursor()) -> Iterator[Planned]:
+        """One item per row-group shard, from `start.offset` (the next shard) on resume."""
+        for k in range(start.offset, self.num_shards):
+            done = self._done[k] if self._done else 0
+            yield Planned(HubShard(self.spec, k, self.num_shards), Cursor(0, k), Cursor(0, k + 1), done)
+
+    def resume_point(self, cursor: Cursor) -> dict[str, Any] | None:
+        return next_position(self.spec, cursor)
+
+
+def _progress_bytes(spec: HubSpec, num_shards: int) -> list[int] | None:
+    """Cumulative data-file bytes after each row-group shard; None when a file's size is unknown."""
+    ds = _resharded(spec)
+    where = [_where(ds, k) for k in range(num_shards)]
+    groups_per_file: dict[str, int] = {}
+    for files, _ in where:
+        for f in files:
+            groups_per_file[f] = groups_per_file.get(f, 0) + 1
+    sizes = {f: _file_size(f) for f in groups_per_file}
+    if any(size is None for size in sizes.values()):
+        return None
+    done, total = [], 0
+    for files, _ in where:
+        total += sum(sizes[f] // groups_per_file[f] for f in files)  # type: ignore[operator]
+        done.append(total)
+    return done
 
 
 def next_position(spec: HubSpec, cursor: Cursor) -> dict[str, Any] | None:
@@ -220,16 +296,17 @@ def spec_of(source: dict[str, Any]) -> HubSpec:
     return HubSpec(**fields, data_files=tuple(source.get("data_files") or ()))  # type: ignore[arg-type]
 
 
-def sample_planner(source: dict[str, Any]) -> Callable[[Cursor], Planned | None]:
-    """For `fwkit verify --sample`: the work item starting at a cursor, from the same revision."""
+def open_recorded(source: dict[str, Any]) -> HubSource:
+    """The source a manifest's `source` records, resolved again; refused if the revision moved."""
     spec = spec_of(source)
-    n, resolved = resolve(spec)
-    if resolved != source.get("resolved_revision"):
+    hub = HubSource(spec)
+    hub.check()
+    if hub.resolved != source.get("resolved_revision"):
         raise FwkitError(
-            f"--dataset {spec.dataset}: now resolves to {resolved}, the run read {source.get('resolved_revision')}: "
-            "cannot re-tokenize samples"
+            f"--dataset {spec.dataset}: now resolves to {hub.resolved}, "
+            f"the run read {source.get('resolved_revision')}: cannot re-tokenize samples"
         )
-    return lambda cursor: next(plan_shards(spec, n, cursor), None)
+    return hub
 
 
 def estimate_dataset(spec: HubSpec) -> tuple[int | None, str]:

@@ -6,11 +6,50 @@ work, with the file named.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TypeVar
 
-from fwkit.engine.items import Cursor, ParquetRowGroup, Planned
+from fwkit.engine.items import Cursor, Planned, ReadStats
 from fwkit.errors import FwkitError
 from fwkit.sources.files import InputFile
+from fwkit.sources.rows import row_documents
+
+T = TypeVar("T")
+BATCH_ROWS = 1024  # rows decoded at a time inside a worker (~4 MB of FineWeb text)
+
+
+@dataclass(frozen=True)
+class ParquetRowGroup:
+    """One row group of a parquet file; the worker reads only the text column, in batches."""
+
+    path: str
+    row_group: int
+    text_column: str
+    batch_rows: int = BATCH_ROWS
+    portable = True  # a path: readable wherever the file is
+
+    def describe(self) -> str:
+        return f"{self.path} row group {self.row_group}"
+
+    def attempt(self, read: Callable[[], T]) -> T:
+        try:
+            return read()
+        except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid / ArrowIOError derive from these
+            if isinstance(err, FwkitError):
+                raise
+            raise FwkitError(f"{self.describe()}: corrupt parquet ({err}): re-download the file") from None
+
+    def batches(self, rows: int | None = None) -> Iterator[list[str | None]]:
+        """The text column, `rows` (default: batch_rows) at a time."""
+        import pyarrow.parquet as pq
+
+        parquet = pq.ParquetFile(self.path)
+        for batch in parquet.iter_batches(rows or self.batch_rows, [self.row_group], [self.text_column]):
+            yield batch.column(0).to_pylist()
+
+    def documents(self, stats: ReadStats) -> Iterator[tuple[str, bool]]:
+        return row_documents(self.batches(), stats)
 
 
 def row_groups(f: InputFile, text_column: str) -> int:
@@ -29,10 +68,11 @@ def row_groups(f: InputFile, text_column: str) -> int:
 
 
 def plan_row_groups(
-    input_index: int, f: InputFile, text_column: str, batch_rows: int, start: Cursor | None = None
+    input_index: int, f: InputFile, text_column: str, done_before: int, start: Cursor | None = None
 ) -> Iterator[Planned]:
-    """Yield one item per row group, from `start.offset` (a row group index) on resume."""
+    """One item per row group, from `start.offset` (a row group index) on resume; progress in file bytes."""
     count = row_groups(f, text_column)
     for group in range(start.offset if start else 0, count):
-        item = ParquetRowGroup(str(f.path), group, text_column, batch_rows)
-        yield Planned(item, Cursor(input_index, group + 1), f.size * (group + 1) // max(count, 1))
+        item = ParquetRowGroup(str(f.path), group, text_column)
+        done = done_before + f.size * (group + 1) // max(count, 1)
+        yield Planned(item, Cursor(input_index, group), Cursor(input_index, group + 1), done)

@@ -1,4 +1,4 @@
-"""A pool of worker processes that returns results in input order, with bounded work in flight.
+"""The local executor: worker processes that return results in input order, bounded work in flight.
 
 At most `max_in_flight` items are queued or being tokenized (back-pressure: the splitter reads
 ahead no further), and results that come back early wait in a buffer of the same bound, so memory
@@ -15,11 +15,12 @@ import queue
 import signal
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, Generic, TypeVar
+from typing import Any
 
+from fwkit.engine.executor import WorkFn
+from fwkit.engine.items import ItemResult, Planned
 from fwkit.errors import EXIT_OOM, FwkitError
 
-Meta = TypeVar("Meta")
 POLL_SECONDS = 0.2  # how often a waiting main process checks workers, signals and progress
 
 
@@ -27,7 +28,7 @@ class WorkerDied(FwkitError):
     """A worker process ended without answering, most often killed by the OOM killer."""
 
 
-def _worker_main(fn: Callable[[Any], Any], tasks: Any, results: Any, parent: int) -> None:
+def _worker_main(tasks: Any, results: Any, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     while True:
@@ -39,25 +40,26 @@ def _worker_main(fn: Callable[[Any], Any], tasks: Any, results: Any, parent: int
             continue
         if task is None:
             return
-        seq, payload = task
+        seq, fn, item = task
         try:
-            results.put((seq, True, fn(payload)))
+            results.put((seq, True, fn(item)))
         except FwkitError as err:
             results.put((seq, False, (err.message, err.exit_code, None)))
         except BaseException as err:  # report, with the traceback, instead of dying silently
             results.put((seq, False, (f"{type(err).__name__}: {err}", 1, traceback.format_exc())))
 
 
-class OrderedPool(Generic[Meta]):
-    """`imap` over (meta, payload) pairs, yielding (meta, fn(payload)) in input order."""
+class ProcessExecutor:
+    """The Executor of `workers` local processes, at most `max_in_flight` items queued or running."""
 
-    def __init__(self, fn: Callable[[Any], Any], workers: int, max_in_flight: int) -> None:
+    def __init__(self, workers: int, max_in_flight: int) -> None:
         ctx = mp.get_context("spawn")
+        self.workers = workers
         self._tasks = ctx.Queue()
         self._results = ctx.Queue()
         self.max_in_flight = max(max_in_flight, workers)
         self._procs = [
-            ctx.Process(target=_worker_main, args=(fn, self._tasks, self._results, os.getpid()), daemon=True)
+            ctx.Process(target=_worker_main, args=(self._tasks, self._results, os.getpid()), daemon=True)
             for _ in range(workers)
         ]
         for proc in self._procs:
@@ -79,24 +81,25 @@ class OrderedPool(Generic[Meta]):
 
     def imap(
         self,
-        items: Iterable[tuple[Meta, Any]],
+        fn: WorkFn,
+        planned: Iterable[Planned],
         on_idle: Callable[[], None] = lambda: None,
         should_stop: Callable[[], bool] = lambda: False,
-    ) -> Iterator[tuple[Meta, Any]]:
-        source = iter(items)
-        metas: dict[int, Meta] = {}
-        ready: dict[int, Any] = {}
+    ) -> Iterator[tuple[Planned, ItemResult]]:
+        source = iter(planned)
+        metas: dict[int, Planned] = {}
+        ready: dict[int, ItemResult] = {}
         submitted = delivered = 0
         exhausted = False
         while True:
             while not exhausted and submitted - delivered < self.max_in_flight and not should_stop():
                 try:
-                    meta, payload = next(source)
+                    meta = next(source)
                 except StopIteration:
                     exhausted = True
                     break
                 metas[submitted] = meta
-                self._tasks.put((submitted, payload))
+                self._tasks.put((submitted, fn, meta.item))
                 submitted += 1
             if delivered in ready:
                 yield metas.pop(delivered), ready.pop(delivered)
@@ -128,7 +131,7 @@ class OrderedPool(Generic[Meta]):
             q.cancel_join_thread()
             q.close()
 
-    def __enter__(self) -> OrderedPool[Meta]:
+    def __enter__(self) -> ProcessExecutor:
         return self
 
     def __exit__(self, *exc: object) -> None:

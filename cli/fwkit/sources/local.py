@@ -1,0 +1,56 @@
+"""Local files as one Source: text and JSONL files cut into blocks, parquet files by row group.
+
+    LocalSource(discover([Path("train.txt")]), doc_sep="\\n\\n", text_column="text", errors="replace")
+
+Inputs are taken in order; progress counts file bytes, the inputs before the current one included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from itertools import accumulate
+from typing import Any
+
+from fwkit.engine.items import Cursor, Planned
+from fwkit.sources.blocks import plan_blocks
+from fwkit.sources.files import InputFile
+from fwkit.sources.parquet import plan_row_groups, row_groups
+
+
+class LocalSource:
+    """Text, JSONL and parquet files, in the order given."""
+
+    def __init__(self, inputs: Sequence[InputFile], doc_sep: str | None, text_column: str, errors: str) -> None:
+        self.inputs = list(inputs)
+        self.sep = doc_sep.encode("utf-8") if doc_sep is not None else None
+        self.text_column, self.errors = text_column, errors
+        self._before = [0, *accumulate(f.size for f in self.inputs)]  # bytes of the inputs before each
+
+    def check(self) -> None:
+        for f in self.inputs:
+            if f.kind == "parquet":
+                row_groups(f, self.text_column)
+
+    def describe(self) -> dict[str, Any]:
+        return {"inputs": [f.record() for f in self.inputs], "source": {}}
+
+    def total_bytes(self) -> int | None:
+        return self._before[-1]
+
+    def plan(self, item_bytes: int, start: Cursor = Cursor()) -> Iterator[Planned]:
+        for index in range(start.input_index, len(self.inputs)):
+            f = self.inputs[index]
+            at = start if index == start.input_index else None
+            if f.kind == "parquet":
+                yield from plan_row_groups(index, f, self.text_column, self._before[index], at)
+            else:
+                yield from plan_blocks(
+                    index, f, self.sep, item_bytes, self.text_column, self.errors, at, done_before=self._before[index]
+                )
+
+    def resume_point(self, cursor: Cursor) -> dict[str, Any] | None:
+        if cursor.input_index >= len(self.inputs):
+            return None
+        f = self.inputs[cursor.input_index]
+        unit = "row_group" if f.kind == "parquet" else "offset"
+        return {"input": str(f.path), unit: cursor.offset}

@@ -1,0 +1,109 @@
+"""Text and JSONL work items: whole documents of one input (at most a cut document at each end).
+
+A block of a plain text file carries only where it is (`data` None): the worker reads its bytes
+itself, so the input never passes through the main process. Blocks of compressed or JSONL inputs
+carry their bytes. Documents are `text.split(sep)` with empty pieces dropped; JSONL: one JSON
+object per line, field `text_column`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TypeVar
+
+from fwkit.engine.items import ReadStats
+from fwkit.errors import FwkitError, read_failed
+
+T = TypeVar("T")
+_replaced = [0]  # invalid UTF-8 sequences replaced in this process (read around each decode)
+
+
+def _count_and_replace(err: UnicodeError) -> tuple[str, int]:
+    """Like errors="replace" (one U+FFFD per invalid sequence), but counted for the manifest."""
+    _replaced[0] += 1
+    return "\ufffd", err.end  # type: ignore[attr-defined]
+
+
+codecs.register_error("fwkit.replace", _count_and_replace)
+
+
+@dataclass(frozen=True)
+class TextBlock:
+    """Whole documents (and at most a cut document at each end) of a text or JSONL input."""
+
+    path: str
+    kind: str  # "text" or "jsonl"
+    data: bytes | None  # None: the worker reads `length` bytes at `start_offset` itself (plain files)
+    length: int
+    sep: bytes | None  # None: the whole input is one document
+    continues_doc: bool  # the first piece continues a document started in the previous block
+    first_line: int
+    text_column: str
+    errors: str  # "replace" or "strict"
+    start_offset: int
+
+    @property
+    def portable(self) -> bool:
+        """A block that reads its own bytes can be read wherever the path is; carried bytes go along."""
+        return True
+
+    def describe(self) -> str:
+        return f"{self.path} bytes {self.start_offset}-{self.start_offset + self.length}"
+
+    def attempt(self, read: Callable[[], T]) -> T:
+        return read()
+
+    def read(self) -> bytes:
+        """The block's bytes: carried along, or read from the input where the splitter cut it."""
+        if self.data is not None:
+            return self.data
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.start_offset)
+                data = f.read(self.length)
+        except OSError as err:
+            raise read_failed(self.path, err.strerror) from None
+        if len(data) != self.length:
+            raise FwkitError(f"{self.path}: shorter than when this run began: the input changed; use --overwrite")
+        return data
+
+    def decode(self, stats: ReadStats) -> str:
+        """The block as text; invalid UTF-8 replaced (and counted) or, with --errors strict, an error."""
+        before = _replaced[0]
+        try:
+            text = self.read().decode("utf-8", errors="strict" if self.errors == "strict" else "fwkit.replace")
+        except UnicodeDecodeError as err:
+            at = self.start_offset + err.start
+            raise FwkitError(f"{self.path}: invalid UTF-8 at byte {at}: fix the file or use --errors replace") from None
+        stats.replaced += _replaced[0] - before
+        stats.input_bytes += self.length
+        return text
+
+    def documents(self, stats: ReadStats) -> Iterator[tuple[str, bool]]:
+        text = self.decode(stats)
+        return self.jsonl_docs(text) if self.kind == "jsonl" else self.text_docs(text)
+
+    def text_docs(self, text: str) -> Iterator[tuple[str, bool]]:
+        pieces = text.split(self.sep.decode("utf-8")) if self.sep else [text]
+        for i, piece in enumerate(pieces):
+            if piece:
+                yield piece, not (i == 0 and self.continues_doc)
+
+    def jsonl_docs(self, text: str) -> Iterator[tuple[str, bool]]:
+        for i, line in enumerate(text.split("\n")):
+            if not line.strip():
+                continue
+            where = f"{self.path}:{self.first_line + i}"
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise FwkitError(f"{where}: invalid JSON ({err.msg}): fix or remove that line") from None
+            if not isinstance(record, dict) or self.text_column not in record:
+                raise FwkitError(f"{where}: no field {self.text_column!r}: use --text-column NAME")
+            value = record[self.text_column]
+            if not isinstance(value, str):
+                raise FwkitError(f"{where}: field {self.text_column!r} is not a string: use --text-column NAME")
+            yield value, True
