@@ -69,3 +69,21 @@ def test_permanent_errors_are_one_line(fineweb_repo: Path, tmp_path: Path):
 def test_estimate_says_why_it_cannot_know(tmp_path: Path):
     total, reason = estimate_dataset(HubSpec(str(tmp_path / "nope")))
     assert total is None and "cannot reach its metadata" in reason
+
+
+def test_progress_counts_the_data_files_bytes(fineweb_repo: Path, fineweb_docs: list[str]):
+    """A --dataset run's progress and ETA come from the data files' sizes, not row-group counts,
+    and its manifest counts the text's UTF-8 bytes (Chinese rows are 3 bytes a character)."""
+    from fwkit.engine.items import Cursor
+    from fwkit.engine.worker import tokenize_item
+    from fwkit.sources.hub import HubSource
+
+    source = HubSource(HubSpec(str(fineweb_repo), "sample-10BT"))
+    source.check()
+    files = sorted((fineweb_repo / "sample/10BT").glob("*.parquet"))
+    assert source.total_bytes() == sum(f.stat().st_size for f in files)
+    planned = list(source.plan(0, Cursor()))
+    done = [p.done_bytes for p in planned]
+    assert done == sorted(done) and done[-1] == source.total_bytes()
+    counted = sum(tokenize_item(p.item).input_bytes for p in planned)
+    assert counted == sum(len(d.encode("utf-8")) for d in fineweb_docs) > sum(len(d) for d in fineweb_docs)

@@ -274,9 +274,13 @@ def _progress_bytes(spec: HubSpec, num_shards: int) -> list[int] | None:
     sizes = {f: _file_size(f) for f in groups_per_file}
     if any(size is None for size in sizes.values()):
         return None
+    seen: dict[str, int] = {}  # row groups of each file counted so far
     done, total = [], 0
     for files, _ in where:
-        total += sum(sizes[f] // groups_per_file[f] for f in files)  # type: ignore[operator]
+        for f in files:  # group j of g: size*(j+1)//g - size*j//g, so a file's groups add up to its size
+            j, g, size = seen.get(f, 0), groups_per_file[f], sizes[f] or 0
+            total += size * (j + 1) // g - size * j // g
+            seen[f] = j + 1
         done.append(total)
     return done
 
