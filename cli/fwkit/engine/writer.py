@@ -9,6 +9,7 @@ checkpoint; `ShardWriter.resume` truncates it back to the checkpoint after a kil
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Callable
@@ -152,13 +153,16 @@ class ShardWriter:
         return self.state
 
     def finish(self) -> None:
-        """Finish the last shard if it holds tokens; drop its temp file if it holds none."""
+        """Finish the last shard if it holds tokens; drop its temp file if it holds none. The work
+        directory goes too once empty, so a finished out dir holds shards and the manifest."""
         if self.count:
             self._finish_shard()
         else:
             self._file.close()
             self.partial_path(self.index).unlink(missing_ok=True)
             fsync_dir(self.out_dir)
+        with contextlib.suppress(OSError):  # not empty: another part of the run still keeps files there
+            (self.out_dir / WORK_DIR).rmdir()
 
     def abandon(self) -> None:
         """Close the open shard without finishing it (it stays a `.partial`, for resume)."""
