@@ -9,11 +9,17 @@
 
 from __future__ import annotations
 
+import functools
 import os
+from pathlib import Path
+from unittest import mock
 
 import numpy as np
+import tiktoken
+from tiktoken.load import load_tiktoken_bpe
+from tiktoken_ext import openai_public
 
-from fwkit.encoding import EOT, gpt2
+import fwkit.encoding
 
 
 def build_nanogpt_shards(data_root: str | os.PathLike, split: str) -> list[np.ndarray]:
@@ -53,12 +59,25 @@ def stream_of(out_dir: str | os.PathLike, fmt: str) -> np.ndarray:
     return np.concatenate(parts).astype(np.int64) if parts else np.empty(0, dtype=np.int64)
 
 
-def reference_tokens(docs: list[str]) -> np.ndarray:
-    """build-nanogpt's `tokenize`: [EOT] + encode_ordinary(doc) for each document, concatenated."""
-    enc = gpt2()
+@functools.cache
+def tiktoken_encoding(name: str = "gpt2") -> tiktoken.Encoding:
+    """tiktoken's own encoding `name`, from its `openai_public` constructor (pattern, special tokens),
+    with the rank file read from fwkit's package data instead of downloaded (same sha256, checked by
+    tiktoken). gpt2's ranks are r50k_base's (tiktoken's `gpt2` reads the same ranks as vocab.bpe)."""
+    data = Path(fwkit.encoding.__file__).parent / "data"
+    local = lambda url, expected_hash: load_tiktoken_bpe(str(data / f"{name}.tiktoken"), expected_hash)  # noqa: E731
+    with mock.patch.object(openai_public, "load_tiktoken_bpe", local):
+        params = openai_public.ENCODING_CONSTRUCTORS["r50k_base" if name == "gpt2" else name]()
+    return tiktoken.Encoding(**params)
+
+
+def reference_tokens(docs: list[str], tokenizer: str = "gpt2") -> np.ndarray:
+    """build-nanogpt's `tokenize`: [EOT] + encode_ordinary(doc) for each document, concatenated,
+    with tiktoken's own encoding."""
+    enc = tiktoken_encoding(tokenizer)
     out: list[int] = []
     for doc in docs:
-        out.append(EOT)
+        out.append(enc.eot_token)
         out.extend(enc.encode_ordinary(doc))
     return np.array(out, dtype=np.int64)
 
