@@ -57,7 +57,7 @@ def run_job(settings: TokenizeSettings, inputs: Sequence[Path], hub: HubSpec | N
     """Open the Source, size the job, run it; returns the final manifest."""
     from fwkit.sources import open_source
 
-    source = open_source(inputs, hub, settings.doc_sep, settings.text_column, settings.errors)
+    source = open_source(inputs, hub, settings.doc_sep, settings.text_column, settings.errors, settings.tokenizer.name)
     if hub is not None and not settings.quiet:
         import sys
 

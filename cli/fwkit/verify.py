@@ -14,9 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from fwkit.encoding import VOCAB_SIZE
 from fwkit.engine.formats import FORMATS, ShardFormat, split_of
-from fwkit.engine.manifest import MANIFEST, load_manifest
+from fwkit.engine.manifest import MANIFEST, load_manifest, spec_of, tokenizer_of
 from fwkit.engine.writer import sha256_file
 from fwkit.errors import FwkitError
 
@@ -53,14 +52,14 @@ class Report:
 
 
 def _format_of(m: dict[str, Any]) -> ShardFormat:
-    """The format a manifest was written in (its dtype recorded; uint16 before fwkit recorded one)."""
+    """The format a manifest was written in (its dtype and EOT recorded; GPT-2's before fwkit recorded them)."""
     name = m.get("format")
     if name not in FORMATS:
         raise FwkitError(f"{MANIFEST}: unknown format {name!r}: written by a newer fwkit? upgrade fwkit")
-    return FORMATS[name](np.dtype(m.get("dtype", "uint16")))
+    return FORMATS[name](np.dtype(m.get("dtype", "uint16")), int(m.get("eot", 50256)))
 
 
-def _check_shard(report: Report, fmt: ShardFormat, i: int, shard: dict[str, Any]) -> None:
+def _check_shard(report: Report, fmt: ShardFormat, i: int, shard: dict[str, Any], vocab: int) -> None:
     path = report.out_dir / shard["path"]
     name = shard["path"]
     if not path.is_file():
@@ -82,10 +81,14 @@ def _check_shard(report: Report, fmt: ShardFormat, i: int, shard: dict[str, Any]
         report.problem(name, "sha256 differs from the manifest (the file changed or is damaged)")
     tokens = fmt.read_tokens(path)
     for start in range(0, tokens.size, SCAN_TOKENS):
-        top = int(tokens[start : start + SCAN_TOKENS].max())
-        if top >= VOCAB_SIZE:
-            report.problem(name, f"token id {top} >= vocabulary size {VOCAB_SIZE}")
+        chunk = tokens[start : start + SCAN_TOKENS]
+        top, low = int(chunk.max()), int(chunk.min())
+        if top >= vocab or low < 0:
+            report.problem(name, f"token id {top if top >= vocab else low} outside the vocabulary (0..{vocab - 1})")
             break
+    companions = fmt.check_companions(path)
+    if companions:
+        report.problem(name, companions)
     report.shards_checked += 1
     report.tokens_checked += int(tokens.size)
 
@@ -116,7 +119,6 @@ def _stream_slice(report: Report, m: dict[str, Any], start: int, count: int) -> 
 
 
 def _check_samples(report: Report, m: dict[str, Any], count: int, seed: int | None) -> None:
-    from fwkit.engine.encode import TokenizerSpec
     from fwkit.engine.items import Cursor
     from fwkit.engine.worker import tokenize_item
     from fwkit.sources import open_recorded
@@ -130,7 +132,7 @@ def _check_samples(report: Report, m: dict[str, Any], count: int, seed: int | No
     except FwkitError as err:
         report.problem(MANIFEST, err.message)
         return
-    spec = TokenizerSpec(m.get("tokenizer", {}).get("name", "gpt2"))
+    spec = spec_of(m)
     rng = random.Random(seed)
     for entry in rng.sample(entries, min(count, len(entries))):
         input_index, offset, in_doc, line, token_offset = entry
@@ -156,10 +158,11 @@ def verify(out_dir: Path, sample: int = 0, seed: int | None = None) -> Report:
     if not m.get("complete"):
         report.problem(MANIFEST, "the run is not complete: finish it with `fwkit tokenize ... --resume`")
     fmt = _format_of(m)
+    vocab = int(tokenizer_of(m)["vocab_size"])
     for i, shard in enumerate(m["shards"]):
-        _check_shard(report, fmt, i, shard)
+        _check_shard(report, fmt, i, shard, vocab)
     _check_sizes(report, m, fmt)
-    listed = {s["path"] for s in m["shards"]}
+    listed = {name for s in m["shards"] for name in (s["path"], *fmt.companions(s["path"]))}
     prefix = m["settings"]["prefix"]
     from fwkit.engine.outdir import shard_files
 

@@ -23,6 +23,8 @@ Examples:
   fwkit tokenize --preset fineweb-edu-10B          # build-nanogpt's edu_fineweb10B/, streamed
 
   fwkit tokenize --dataset HuggingFaceFW/fineweb-edu --subset sample-10BT --out edu/ --format llmc
+
+  fwkit tokenize train.txt --out data/ --tokenizer o200k_base --format megatron   # uint32 ids, Megatron .bin/.idx
 """
 
 
@@ -30,6 +32,20 @@ class Format(str, Enum):
     npy = "npy"
     llmc = "llmc"
     nanogpt = "nanogpt"
+    megatron = "megatron"
+
+
+class Tokenizer(str, Enum):
+    gpt2 = "gpt2"
+    cl100k_base = "cl100k_base"
+    o200k_base = "o200k_base"
+
+
+class Dtype(str, Enum):
+    auto = "auto"
+    uint16 = "uint16"
+    uint32 = "uint32"
+    int32 = "int32"
 
 
 class Errors(str, Enum):
@@ -61,15 +77,21 @@ def tokenize(
         typer.Option(help="fineweb-edu-10B, fineweb-edu-100B, fineweb-10B, fineweb-100B: build-nanogpt/llm.c names."),
     ] = None,
     format: Annotated[
-        Format, typer.Option("--format", "-f", help="npy (build-nanogpt), llmc (llm.c) or nanogpt.")
+        Format, typer.Option("--format", "-f", help="npy (build-nanogpt), llmc (llm.c), nanogpt or megatron.")
     ] = Format.npy,
+    tokenizer: Annotated[
+        Tokenizer, typer.Option(help="gpt2 (50,257 ids), cl100k_base (100,277) or o200k_base (200,019).")
+    ] = Tokenizer.gpt2,
+    dtype: Annotated[
+        Dtype, typer.Option(help="Token dtype; auto: the narrowest the vocabulary and format allow.")
+    ] = Dtype.auto,
     prefix: Annotated[
         str | None, typer.Option(help="Shard file prefix: {prefix}_{split}_{index:06d} (default: shard).")
     ] = None,
     shard_tokens: Annotated[
         str | None, typer.Option(help="Tokens per shard (100M, 1e8, 100000000; default 100M).")
     ] = None,
-    val_tokens: Annotated[str, typer.Option(help="nanogpt format: tokens in val.bin.")] = "10M",
+    val_tokens: Annotated[str, typer.Option(help="nanogpt and megatron formats: tokens in the val split.")] = "10M",
     doc_sep: Annotated[
         str,
         typer.Option(help="Text files: document separator, backslash escapes allowed; 'none' = one per file."),
@@ -90,8 +112,14 @@ def tokenize(
     overwrite: Annotated[bool, typer.Option(help="Replace a run already in --out.")] = False,
     resume: Annotated[bool, typer.Option(help="Continue a partial run in --out (or start one).")] = False,
 ) -> None:
-    """Tokenize text into GPT-2 shards with memory that does not grow with the input."""
-    from fwkit.engine.settings import DEFAULT_SHARD_TOKENS, RESUME_COMMAND_ENV, TokenizeSettings, parse_doc_sep
+    """Tokenize text into token shards (gpt2, cl100k_base, o200k_base) in memory that does not grow with the input."""
+    from fwkit.engine.settings import (
+        DEFAULT_SHARD_TOKENS,
+        RESUME_COMMAND_ENV,
+        TokenizeSettings,
+        parse_doc_sep,
+        tokenizer_spec,
+    )
     from fwkit.errors import FwkitError
     from fwkit.runner import run_job
     from fwkit.sizes import parse_bytes, parse_count
@@ -129,6 +157,7 @@ def tokenize(
         overwrite=overwrite,
         resume=resume,
         command=shlex.split(os.environ.get(RESUME_COMMAND_ENV, "")) or ["fwkit", *sys.argv[1:]],
+        tokenizer=tokenizer_spec(format.value, tokenizer.value, dtype.value),
     )
     run_job(settings, inputs or [], hub)
 

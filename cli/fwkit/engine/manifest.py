@@ -15,7 +15,8 @@ from typing import Any
 
 from fwkit import __version__
 from fwkit.atomic import write_json_atomic
-from fwkit.encoding import EOT, RANKS_SHA256, VOCAB_SIZE
+from fwkit.encoding import DEFAULT_TOKENIZER, TOKENIZERS, tokenizer
+from fwkit.engine.encode import TokenizerSpec
 from fwkit.engine.items import Cursor
 from fwkit.engine.writer import WriterState
 from fwkit.errors import FwkitError
@@ -42,15 +43,33 @@ def load_manifest(out_dir: Path) -> dict[str, Any] | None:
     return data
 
 
-def new_manifest(settings: dict[str, Any], inputs: list[dict[str, Any]], source: dict[str, Any]) -> dict[str, Any]:
+def tokenizer_of(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The manifest's tokenizer record; a manifest from before fwkit recorded one was GPT-2's."""
+    default = TOKENIZERS[DEFAULT_TOKENIZER]
+    record = {"name": default.name, "ranks_sha256": default.ranks_sha256, "vocab_size": default.n_vocab}
+    return {**record, **(manifest.get("tokenizer") or {})}
+
+
+def spec_of(manifest: dict[str, Any]) -> TokenizerSpec:
+    """How a manifest's tokens were made: its tokenizer and dtype (GPT-2 and uint16 if unrecorded)."""
+    return TokenizerSpec(tokenizer_of(manifest)["name"], out_dtype=manifest.get("dtype", "uint16"))
+
+
+def new_manifest(
+    settings: dict[str, Any],
+    inputs: list[dict[str, Any]],
+    source: dict[str, Any],
+    spec: TokenizerSpec = TokenizerSpec(),
+) -> dict[str, Any]:
     """The manifest of a run that has not written anything yet."""
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    known = tokenizer(spec.name)
     return {
         "fwkit_version": __version__,
         "format": settings["format"],
-        "tokenizer": {"name": "gpt2", "ranks_sha256": RANKS_SHA256, "vocab_size": VOCAB_SIZE},
-        "eot": EOT,
-        "dtype": "uint16",
+        "tokenizer": {"name": known.name, "ranks_sha256": known.ranks_sha256, "vocab_size": known.n_vocab},
+        "eot": known.eot,
+        "dtype": spec.dtype.name,
         "source": source,
         "inputs": inputs,
         "settings": settings,
@@ -78,8 +97,11 @@ def save_manifest(out_dir: Path, manifest: dict[str, Any]) -> None:
 def changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """What differs between a partial run and the one asked for now (inputs, settings, tokenizer)."""
     changes = []
-    if old.get("tokenizer", {}).get("ranks_sha256") != RANKS_SHA256:
-        changes.append("the tokenizer")
+    was, now = tokenizer_of(old), new["tokenizer"]
+    if (was["name"], was["ranks_sha256"]) != (now["name"], now["ranks_sha256"]):
+        changes.append(f"--tokenizer ({was['name']!r} -> {now['name']!r})")
+    if old.get("dtype", "uint16") != new["dtype"]:
+        changes.append(f"--dtype ({old.get('dtype', 'uint16')!r} -> {new['dtype']!r})")
     for key, value in new["settings"].items():
         if old.get("settings", {}).get(key) != value:
             changes.append(f"--{key.replace('_', '-')} ({old.get('settings', {}).get(key)!r} -> {value!r})")

@@ -66,7 +66,7 @@ def _wipe(out_dir: Path, settings: TokenizeSettings, old: dict[str, Any] | None)
 def _format_of(name: str, settings: TokenizeSettings) -> ShardFormat | None:
     from fwkit.engine.formats import FORMATS
 
-    return FORMATS[name](settings.tokenizer.dtype) if name in FORMATS else None
+    return FORMATS[name](settings.tokenizer.dtype, settings.shard_format().eot) if name in FORMATS else None
 
 
 def _drop_after_checkpoint(out_dir: Path, settings: TokenizeSettings, manifest: dict[str, Any]) -> None:

@@ -164,7 +164,7 @@ def run_tokenize(settings: TokenizeSettings, source: Source, run: JobRun) -> dic
     """Run (or resume) the job described by `settings` on `source`; returns the final manifest."""
     source.check()
     described = source.describe()
-    fresh = new_manifest(settings.output_settings(), described["inputs"], described["source"])
+    fresh = new_manifest(settings.output_settings(), described["inputs"], described["source"], settings.tokenizer)
     with out_dir_lock(settings.out_dir):
         return _run_in_out_dir(settings, source, run, fresh)
 

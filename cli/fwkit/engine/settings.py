@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fwkit.encoding import tokenizer
 from fwkit.engine.encode import TokenizerSpec
-from fwkit.engine.formats import ShardFormat, make_format
+from fwkit.engine.formats import FORMATS, ShardFormat, make_format
 from fwkit.errors import FwkitError
 
 DEFAULT_SHARD_TOKENS = 100_000_000  # build-nanogpt: 1e8 tokens x 2 bytes = 200 MB per shard
@@ -27,6 +28,14 @@ def parse_doc_sep(text: str) -> str | None:
     if not sep:
         raise FwkitError("--doc-sep is empty: give a separator such as '\\n\\n', or 'none' for whole files")
     return sep
+
+
+def tokenizer_spec(format: str, name: str, dtype: str = "auto") -> TokenizerSpec:
+    """`--tokenizer` with the dtype `--format` writes its ids in (`--dtype auto`: from the vocabulary);
+    a dtype that cannot hold them, or that the format's trainer cannot read, is a one-line error."""
+    spec = tokenizer(name)
+    chosen = FORMATS[format].choose_dtype(spec.name, spec.n_vocab, dtype)
+    return TokenizerSpec(spec.name, out_dtype=chosen.name)
 
 
 @dataclass(frozen=True)
@@ -54,7 +63,7 @@ class TokenizeSettings:
 
     def shard_format(self) -> ShardFormat:
         """The output format, writing the tokenizer's dtype."""
-        return make_format(self.format, self.tokenizer.dtype)
+        return make_format(self.format, self.tokenizer.dtype, tokenizer(self.tokenizer.name).eot)
 
     def output_settings(self) -> dict[str, object]:
         """The settings a resumed run must share with the partial one (workers and memory may differ)."""

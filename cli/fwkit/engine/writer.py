@@ -142,6 +142,7 @@ class ShardWriter:
         partial, final = self.partial_path(self.index), self.final_path(self.index)
         replace_durably(partial, final)
         fsync_dir(partial.parent)
+        self.fmt.finish_shard(final, partial.parent)
         record = ShardRecord(final.name, split_of(self.index), self.count, sha256_file(final))
         self.index, self.count = self.index + 1, 0
         self.on_finished(record)

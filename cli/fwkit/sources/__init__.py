@@ -24,14 +24,20 @@ __all__ = ["InputFile", "LocalSource", "discover", "join_until", "open_recorded"
 
 
 def open_source(
-    inputs: Sequence[Path], hub: HubSpec | None, doc_sep: str | None, text_column: str, errors: str
+    inputs: Sequence[Path],
+    hub: HubSpec | None,
+    doc_sep: str | None,
+    text_column: str,
+    errors: str,
+    tokenizer: str = "gpt2",
 ) -> Source:
-    """The Source of a tokenize job: local INPUT files, or a --dataset (not yet checked)."""
+    """The Source of a tokenize job: local INPUT files (cut where `tokenizer` allows), or a --dataset
+    (rows: never cut; not yet checked)."""
     if hub is not None:
         from fwkit.sources.hub import HubSource
 
         return HubSource(hub)
-    return LocalSource(discover(inputs), doc_sep, text_column, errors)
+    return LocalSource(discover(inputs), doc_sep, text_column, errors, tokenizer)
 
 
 def open_recorded(manifest: dict[str, Any]) -> Source:
@@ -45,7 +51,8 @@ def open_recorded(manifest: dict[str, Any]) -> Source:
     for f, recorded in zip(inputs, manifest["inputs"], strict=True):
         if f.record() != recorded:
             raise FwkitError(f"{f.path}: changed since the run (size or mtime): cannot re-tokenize samples")
-    source = LocalSource(inputs, settings["doc_sep"], settings["text_column"], settings["errors"])
+    name = (manifest.get("tokenizer") or {}).get("name", "gpt2")  # before fwkit recorded one: GPT-2
+    source = LocalSource(inputs, settings["doc_sep"], settings["text_column"], settings["errors"], name)
     source.check()
     return source
 

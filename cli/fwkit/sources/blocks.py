@@ -61,17 +61,18 @@ def _end_of_last_separator(buf: bytes, sep: bytes) -> int | None:
     return _last_cut_in_window(buf, sep, synced=True)
 
 
-def _cut(buf: bytes, sep: bytes | None, kind: str, margin: int) -> tuple[int, bool] | None:
+def _cut(buf: bytes, sep: bytes | None, tokenizer: str | None, margin: int) -> tuple[int, bool] | None:
     """(length, ends a document) of a block starting at buf[0], not at the end of the input.
 
-    After the last separator; for a text document larger than `buf`, at an exact cut inside it.
-    None: `buf` holds neither (read more).
+    After the last separator; for a text document larger than `buf`, at a cut inside it proven
+    exact for `tokenizer` (None: JSONL, whose documents are never cut). None: `buf` holds neither
+    (read more).
     """
     cut = _end_of_last_separator(buf, sep) if sep else None
     if cut is not None:
         return cut, True
-    if kind == "text":
-        cut = find_cut(buf, len(buf) - margin, lowest=1)
+    if tokenizer is not None:
+        cut = find_cut(buf, len(buf) - margin, lowest=1, tokenizer=tokenizer)
         if cut is not None:
             return cut, False
     return None
@@ -87,7 +88,7 @@ def _skip(stream, count: int) -> None:  # type: ignore[no-untyped-def]
 
 
 def _seekable_cuts(
-    raw: BinaryIO, offset: int, size: int, sep: bytes, item_bytes: int, window: int
+    raw: BinaryIO, offset: int, size: int, sep: bytes, item_bytes: int, window: int, tokenizer: str
 ) -> Iterator[tuple[None, int, bool]]:
     """(no data, length, ends a document) of each block of a plain text file from `offset`, read by
     windows: the worker reads the block itself."""
@@ -103,14 +104,14 @@ def _seekable_cuts(
         while found is None:  # no separator near the target: read the block itself, as streams do
             raw.seek(offset)
             buf = raw.read(want)
-            found = (len(buf), True) if offset + len(buf) >= size else _cut(buf, sep, "text", len(sep))
+            found = (len(buf), True) if offset + len(buf) >= size else _cut(buf, sep, tokenizer, len(sep))
             want *= 2
         yield None, *found
         offset += found[0]
 
 
 def _streamed_cuts(
-    stream: BinaryIO, sep: bytes | None, kind: str, item_bytes: int
+    stream: BinaryIO, sep: bytes | None, tokenizer: str | None, item_bytes: int
 ) -> Iterator[tuple[bytes, int, bool]]:
     """(data, length, ends a document) of each block of a stream (compressed, JSONL, whole-file documents)."""
     margin = len(sep) if sep else 1  # a cut never takes bytes a separator may start in
@@ -124,7 +125,7 @@ def _streamed_cuts(
             buf += chunk
         if not buf:
             return
-        found = (len(buf), True) if eof else _cut(buf, sep, kind, margin)
+        found = (len(buf), True) if eof else _cut(buf, sep, tokenizer, margin)
         if found is None:  # one document larger than a block, with no exact cut yet
             want = len(buf) * 2
             continue
@@ -144,6 +145,7 @@ def plan_blocks(
     start: Cursor | None = None,
     window: int = WINDOW_BYTES,
     done_before: int = 0,
+    tokenizer: str = "gpt2",
 ) -> Iterator[Planned]:
     """Yield the work items of one text or JSONL input, from `start` (resume) or its beginning.
 
@@ -163,10 +165,10 @@ def plan_blocks(
             assert sep is not None
             size = os.fstat(raw.fileno()).st_size
             blocks: Iterator[tuple[bytes | None, int, bool]] = _seekable_cuts(
-                raw, offset, size, sep, item_bytes, window
+                raw, offset, size, sep, item_bytes, window, tokenizer
             )
         else:
-            blocks = _streamed_cuts(stream, sep, f.kind, item_bytes)
+            blocks = _streamed_cuts(stream, sep, tokenizer if f.kind == "text" else None, item_bytes)
         for data, length, ends_doc in blocks:
             block = TextBlock(
                 path=str(f.path),

@@ -2,6 +2,9 @@
 
     LocalSource(discover([Path("train.txt")]), doc_sep="\\n\\n", text_column="text", errors="replace")
 
+A document larger than a work item is cut only where `tokenizer`'s pre-tokenizer provably gives
+the same tokens (`fwkit.engine.cutter`).
+
 Inputs are taken in order; progress counts file bytes, the inputs before the current one included.
 """
 
@@ -20,8 +23,11 @@ from fwkit.sources.parquet import plan_row_groups, row_groups
 class LocalSource:
     """Text, JSONL and parquet files, in the order given."""
 
-    def __init__(self, inputs: Sequence[InputFile], doc_sep: str | None, text_column: str, errors: str) -> None:
+    def __init__(
+        self, inputs: Sequence[InputFile], doc_sep: str | None, text_column: str, errors: str, tokenizer: str = "gpt2"
+    ) -> None:
         self.inputs = list(inputs)
+        self.tokenizer = tokenizer
         self.sep = doc_sep.encode("utf-8") if doc_sep is not None else None
         self.text_column, self.errors = text_column, errors
         self._before = [0, *accumulate(f.size for f in self.inputs)]  # bytes of the inputs before each
@@ -45,7 +51,15 @@ class LocalSource:
                 yield from plan_row_groups(index, f, self.text_column, self._before[index], at)
             else:
                 yield from plan_blocks(
-                    index, f, self.sep, item_bytes, self.text_column, self.errors, at, done_before=self._before[index]
+                    index,
+                    f,
+                    self.sep,
+                    item_bytes,
+                    self.text_column,
+                    self.errors,
+                    at,
+                    done_before=self._before[index],
+                    tokenizer=self.tokenizer,
                 )
 
     def resume_point(self, cursor: Cursor) -> dict[str, Any] | None:

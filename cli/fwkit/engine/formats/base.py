@@ -12,6 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
+from fwkit.errors import FwkitError
+
+UINT16_IDS = 1 << 16  # ids 0..65,535 fit uint16
+
 
 def split_of(index: int) -> str:
     """Shard 0 is the validation split, as in build-nanogpt and llm.c."""
@@ -29,8 +33,21 @@ class ShardFormat:
     suffix = ""
     header_bytes = 0
 
-    def __init__(self, dtype: np.dtype | type = np.uint16) -> None:
+    def __init__(self, dtype: np.dtype | type = np.uint16, eot: int = 50256) -> None:
         self.dtype = np.dtype(dtype).newbyteorder("<")
+        self.eot = eot  # the token each document starts with (formats that index documents find them by it)
+
+    @classmethod
+    def choose_dtype(cls, tokenizer: str, n_vocab: int, requested: str = "auto") -> np.dtype:
+        """The dtype this format writes ids of `n_vocab` in: the narrowest that holds them, or
+        `requested` (uint16 or uint32) if it does; anything else is a one-line error."""
+        if requested == "auto":
+            return np.dtype(np.uint16 if n_vocab <= UINT16_IDS else np.uint32)
+        if requested not in ("uint16", "uint32"):
+            raise FwkitError(f"--dtype {requested}: --format {cls.name} writes uint16 or uint32")
+        if requested == "uint16" and n_vocab > UINT16_IDS:
+            raise FwkitError(f"--dtype uint16 cannot hold {tokenizer}'s {n_vocab:,} ids: use --dtype uint32 (or auto)")
+        return np.dtype(requested)
 
     @property
     def token_bytes(self) -> int:
@@ -70,6 +87,19 @@ class ShardFormat:
     def check_header(self, data: bytes, tokens: int) -> str | None:
         """What is wrong with a shard's header bytes for `tokens` tokens; None: nothing."""
         return None if data == self.header(tokens) else f"{self.name} header does not describe {tokens} tokens"
+
+    # -- files beside a shard ----------------------------------------------------------------
+    def companions(self, name: str) -> list[str]:
+        """Other files a finished shard `name` comes with (Megatron's .idx); none by default."""
+        return []
+
+    def finish_shard(self, path: Path, scratch: Path) -> None:
+        """Called once shard `path` has its final name, before the manifest lists it: write its
+        companions (durably; `scratch` is a work directory on the same filesystem)."""
+
+    def check_companions(self, path: Path) -> str | None:
+        """What is wrong with the companions of shard `path`; None: nothing."""
+        return None
 
     # -- reading back ------------------------------------------------------------------------
     def read_tokens(self, path: Path) -> np.ndarray:

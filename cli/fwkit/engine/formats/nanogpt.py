@@ -3,13 +3,27 @@
 
 from __future__ import annotations
 
-from fwkit.engine.formats.base import ShardFormat, split_of
+import numpy as np
+
+from fwkit.engine.formats.base import UINT16_IDS, ShardFormat, split_of
+from fwkit.errors import FwkitError
 
 
 class NanogptFormat(ShardFormat):
     name = "nanogpt"
     suffix = ".bin"
     header_bytes = 0
+
+    @classmethod
+    def choose_dtype(cls, tokenizer: str, n_vocab: int, requested: str = "auto") -> np.dtype:
+        """uint16 only: nanoGPT's train.py reads `np.memmap(..., dtype=np.uint16)`."""
+        dtype = super().choose_dtype(tokenizer, n_vocab, requested)
+        if dtype != np.uint16:
+            why = f"{tokenizer}'s {n_vocab:,} ids need uint32" if n_vocab > UINT16_IDS else "--dtype uint32 was asked"
+            raise FwkitError(
+                f"--format nanogpt is uint16 only (nanoGPT's train.py memmaps it), {why}: use --format npy"
+            )
+        return dtype
 
     def file_name(self, prefix: str, index: int) -> str:
         return f"{split_of(index)}.bin"
