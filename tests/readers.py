@@ -4,7 +4,9 @@
   sort, `np.load` each.
 - llm.c `dev/data/data_common.py` / `train_gpt2.py` `_load_data_shard`: 256 x int32 header with
   magic 20240520 and version 1, header[2] tokens of uint16 follow, and nothing else.
+- llm.c `train_llama3.py` `_load_data_shard`: the same with magic 20240801, version 7 and uint32.
 - nanoGPT `train.py`: `np.memmap(os.path.join(data_dir, 'train.bin'), dtype=np.uint16, mode='r')`.
+- Megatron-LM: `megatron.core.datasets.indexed_dataset.IndexedDataset` itself (`megatron-core`).
 """
 
 from __future__ import annotations
@@ -38,9 +40,35 @@ def llmc_load_data_shard(filename: str | os.PathLike) -> np.ndarray:
     return tokens
 
 
+def llama3_load_data_shard(filename: str | os.PathLike) -> np.ndarray:
+    with open(filename, "rb") as f:
+        header = np.frombuffer(f.read(256 * 4), dtype=np.int32)
+        assert header[0] == 20240801, "magic number mismatch in the data .bin file"
+        assert header[1] == 7, "unsupported version"
+        ntok = header[2]
+        tokens = np.frombuffer(f.read(), dtype=np.uint32)
+    assert len(tokens) == ntok, "number of tokens read does not match header?"
+    return tokens
+
+
 def llmc_shards(data_root: str | os.PathLike, split: str) -> list[np.ndarray]:
+    """llm.c's loader for the header the shard has: GPT-2's (uint16) or Llama-3's (uint32)."""
     names = sorted(s for s in os.listdir(data_root) if f"_{split}_" in s and s.endswith(".bin"))
-    return [llmc_load_data_shard(os.path.join(data_root, s)) for s in names]
+    paths = [os.path.join(data_root, s) for s in names]
+    magic = lambda p: int(np.fromfile(p, dtype=np.int32, count=1)[0])  # noqa: E731
+    return [(llama3_load_data_shard if magic(p) == 20240801 else llmc_load_data_shard)(p) for p in paths]
+
+
+def megatron_sequences(data_root: str | os.PathLike, split: str, prefix: str = "shard") -> list[np.ndarray]:
+    """Every sequence of `{prefix}_{split}.bin/.idx`, read by Megatron-LM's own `IndexedDataset`."""
+    from megatron.core.datasets.indexed_dataset import IndexedDataset
+
+    path_prefix = os.path.join(data_root, f"{prefix}_{split}")
+    if not os.path.exists(path_prefix + ".idx"):
+        return []
+    dataset = IndexedDataset(path_prefix)
+    assert list(dataset.document_indices) == list(range(len(dataset) + 1)), "one document per sequence"
+    return [np.array(dataset[i]) for i in range(len(dataset))]  # copies: the mmap closes with the dataset
 
 
 def nanogpt_split(data_root: str | os.PathLike, split: str) -> np.ndarray:
@@ -53,6 +81,8 @@ def stream_of(out_dir: str | os.PathLike, fmt: str) -> np.ndarray:
         parts = build_nanogpt_shards(out_dir, "val") + build_nanogpt_shards(out_dir, "train")
     elif fmt == "llmc":
         parts = llmc_shards(out_dir, "val") + llmc_shards(out_dir, "train")
+    elif fmt == "megatron":
+        parts = megatron_sequences(out_dir, "val") + megatron_sequences(out_dir, "train")
     else:
         present = [s for s in ("val", "train") if os.path.exists(os.path.join(out_dir, f"{s}.bin"))]
         parts = [np.asarray(nanogpt_split(out_dir, s)) for s in present]

@@ -23,6 +23,8 @@ def test_wheel_ships_terraform_and_reads_the_table_from_it(tmp_path: Path) -> No
         z.extractall(site)
     assert "fwkit/terraform/modules/sizing/instance_types.json" in names
     assert "fwkit/terraform/modules/bootstrap/bootstrap.sh.tftpl" in names
+    for name in ("gpt2", "cl100k_base", "o200k_base"):  # the ranks fwkit encodes with, offline
+        assert f"fwkit/data/{name}.tiktoken" in names and f"fwkit/data/{name}.LICENSE" in names
     assert not [n for n in names if "/.terraform" in n or n.endswith(".tfstate")]
     probe = "from fwkit.cloud.paths import instance_table_path; print(instance_table_path())"
     done = subprocess.run(

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_cutter import ATOMS
 
+from fwkit.engine.encode import TokenizerSpec
 from fwkit.engine.items import Cursor
 from fwkit.engine.worker import tokenize_item
 from fwkit.sources import LocalSource, discover
@@ -23,30 +24,48 @@ from readers import reference_tokens, split_docs
 texts = st.lists(st.sampled_from([*ATOMS, "\n\n", "\n\n\n", "word ", "more words here. "]), max_size=60).map("".join)
 
 
-def tokens_via_blocks(path: Path, sep: str | None, item_bytes: int, start: Cursor = Cursor()) -> np.ndarray:
-    planned = LocalSource(discover([path]), sep, "text", "strict").plan(item_bytes, start)
-    parts = [tokenize_item(p.item).tokens for p in planned]
+def tokens_via_blocks(
+    path: Path, sep: str | None, item_bytes: int, start: Cursor = Cursor(), tokenizer: str = "gpt2"
+) -> np.ndarray:
+    planned = LocalSource(discover([path]), sep, "text", "strict", tokenizer).plan(item_bytes, start)
+    parts = [tokenize_item(p.item, TokenizerSpec(tokenizer)).tokens for p in planned]
     return np.concatenate(parts).astype(np.int64) if parts else np.empty(0, dtype=np.int64)
 
 
+@pytest.mark.parametrize("tokenizer", ["gpt2", "cl100k_base", "o200k_base"])
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=texts, item_bytes=st.integers(min_value=1, max_value=64), sep=st.sampled_from(["\n\n", "\n", "ab", None]))
-def test_any_block_size_gives_the_reference_tokens(tmp_path: Path, text: str, item_bytes: int, sep: str | None) -> None:
+def test_any_block_size_gives_the_reference_tokens(
+    tmp_path: Path, tokenizer: str, text: str, item_bytes: int, sep: str | None
+) -> None:
     path = tmp_path / "t.txt"
     path.write_bytes(text.encode("utf-8"))
-    expected = reference_tokens(split_docs(text, sep))
-    assert np.array_equal(tokens_via_blocks(path, sep, item_bytes), expected)
+    expected = reference_tokens(split_docs(text, sep), tokenizer)
+    assert np.array_equal(tokens_via_blocks(path, sep, item_bytes, tokenizer=tokenizer), expected)
 
 
-def test_real_prose_in_small_blocks_matches_whole_encoding(corpus_file: Path) -> None:
+@pytest.mark.parametrize("tokenizer", ["gpt2", "cl100k_base", "o200k_base"])
+def test_real_prose_in_small_blocks_matches_whole_encoding(corpus_file: Path, tokenizer: str) -> None:
     text = corpus_file.read_text(encoding="utf-8")[:600_000]
     path = corpus_file.parent / "slice.txt"
     path.write_text(text, encoding="utf-8")
-    expected = reference_tokens(split_docs(text, "\n\n"))
+    expected = reference_tokens(split_docs(text, "\n\n"), tokenizer)
     for item_bytes in (4096, 65536):
-        assert np.array_equal(tokens_via_blocks(path, "\n\n", item_bytes), expected)
+        assert np.array_equal(tokens_via_blocks(path, "\n\n", item_bytes, tokenizer=tokenizer), expected)
     # One document for the whole file (--doc-sep none), cut hundreds of times: still exact.
-    assert np.array_equal(tokens_via_blocks(path, None, 4096), reference_tokens([text]))
+    assert np.array_equal(tokens_via_blocks(path, None, 4096, tokenizer=tokenizer), reference_tokens([text], tokenizer))
+
+
+@pytest.mark.parametrize("tokenizer", ["gpt2", "cl100k_base", "o200k_base"])
+def test_chinese_as_one_document_in_small_blocks_matches_whole_encoding(
+    tmp_path: Path, chinese_text: str, tokenizer: str
+) -> None:
+    """Few spaces: most cuts are class changes (CJK before punctuation, letters and digits)."""
+    text = chinese_text[:150_000]
+    path = tmp_path / "zh.txt"
+    path.write_text(text, encoding="utf-8")
+    got = tokens_via_blocks(path, None, 2048, tokenizer=tokenizer)
+    assert np.array_equal(got, reference_tokens([text], tokenizer))
 
 
 @pytest.mark.parametrize("sep", ["\n\n", None])
