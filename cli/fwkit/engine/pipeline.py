@@ -135,7 +135,8 @@ def _disk_full(settings: TokenizeSettings, done: int, total: int, tokens: int) -
     import shutil
 
     free = shutil.disk_usage(settings.out_dir).free
-    need = int((total - done) * (2 * tokens / max(done, 1)))  # output bytes per input byte so far
+    per_token = settings.shard_format().token_bytes
+    need = int((total - done) * (per_token * tokens / max(done, 1)))  # output bytes per input byte so far
     return FwkitError(
         f"{settings.out_dir}: disk full ({format_bytes(free)} free, about {format_bytes(need)} more needed): "
         f"free space, then resume with `{_resume_command(settings)}`"
