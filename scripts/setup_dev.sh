@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a machine to run fwkit's whole test suite for real, then stops: system packages, a
-# virtualenv with fwkit and its test tools, a running Docker engine and the local base image.
+# virtualenv with fwkit, its test tools and Ray (the fwkit[ray] extra), a running Docker engine
+# and the local base image.
 #
 #   sudo scripts/setup_dev.sh && .venv/bin/python -m pytest
 #
@@ -30,7 +31,7 @@ fi
 python=${PYTHON:-python3}
 [[ -x .venv/bin/python ]] || run "$python" -m venv .venv
 run .venv/bin/python -m pip install -q --upgrade pip
-run .venv/bin/python -m pip install -q -e ".[test]"
+run .venv/bin/python -m pip install -q -e ".[test,ray]"  # ray: the --engine ray tests run for real
 
 if ! docker info >/dev/null 2>&1; then
   echo "+ dockerd --iptables=false --bridge=none &  (log: /var/log/fwkit-dockerd.log)"
