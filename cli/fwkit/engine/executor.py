@@ -32,6 +32,11 @@ class Executor(Protocol):
         calls `on_idle` while it waits; stops taking new items once `should_stop()` is true."""
         ...
 
+    def committed(self) -> None:
+        """Every result yielded so far is durable in the shards (the engine checkpointed): an
+        executor that kept something of them for a resume (Ray's segments) may drop it now."""
+        ...
+
     def __enter__(self) -> Executor: ...
 
     def __exit__(self, *exc: object) -> None: ...
@@ -53,6 +58,9 @@ class InProcessExecutor:
             if should_stop():
                 return
             yield p, fn(p.item)
+
+    def committed(self) -> None:
+        return None
 
     def __enter__(self) -> InProcessExecutor:
         return self

@@ -93,6 +93,7 @@ class _Job:
         )
         self.shard_finished = False
         self.last_checkpoint = time.monotonic()
+        self.on_checkpoint: Callable[[], None] = lambda: None  # the executor's `committed`
 
     def _shard_finished(self, record: ShardRecord) -> None:
         self.manifest["shards"].append(record.to_json())
@@ -123,6 +124,7 @@ class _Job:
         save_manifest(self.settings.out_dir, self.manifest)
         self.shard_finished = False
         self.last_checkpoint = time.monotonic()
+        self.on_checkpoint()
 
     def complete(self) -> None:
         self.writer.finish()
@@ -196,6 +198,7 @@ def _run_in_out_dir(settings: TokenizeSettings, source: Source, run: JobRun, fre
             progress.note("starting workers")
             with run.start_executor() as executor:
                 workers = executor.workers
+                job.on_checkpoint = executor.committed
                 stop = lambda: signals.received is not None  # noqa: E731
                 for item, result in executor.imap(work, planned, on_idle=show, should_stop=stop):
                     job.add(item, result)

@@ -131,6 +131,9 @@ class ProcessExecutor:
             q.cancel_join_thread()
             q.close()
 
+    def committed(self) -> None:
+        """Nothing kept: results live only until the writer has them."""
+
     def __enter__(self) -> ProcessExecutor:
         return self
 
