@@ -25,8 +25,10 @@ def _debug() -> bool:
 def print_error(message: str) -> None:
     """One red line on stderr: the format of every error fwkit reports."""
     from rich.console import Console
+    from rich.markup import escape
 
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {message}", markup=True)
+    # escaped: a message may hold brackets (`pip install 'fwkit[ray]'`) that are not markup
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {escape(message)}", markup=True)
 
 
 class FwkitGroup(TyperGroup):

@@ -9,13 +9,18 @@ knows none of them.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fwkit.engine.budget import ITEMS_IN_FLIGHT_PER_WORKER, JobSize, size_job
 from fwkit.engine.pipeline import JobRun, run_tokenize
 from fwkit.engine.settings import TokenizeSettings
+from fwkit.sizes import format_bytes
 
 if TYPE_CHECKING:
     from fwkit.sources.hub import HubSpec
@@ -53,13 +58,69 @@ def local_run(size: JobSize) -> JobRun:
     )
 
 
-def run_job(settings: TokenizeSettings, inputs: Sequence[Path], hub: HubSpec | None) -> dict[str, Any]:
-    """Open the Source, size the job, run it; returns the final manifest."""
+def ray_run(settings: TokenizeSettings, address: str | None) -> JobRun:
+    """Ray tasks: on the cluster at `address`, or on a Ray started here and sized like a local run.
+
+    A resumed run cuts the units its plan says (the item size it was planned with), so the
+    segments finished before the kill are the units asked for now."""
+    from fwkit.executors import segments
+    from fwkit.executors.ray import (
+        LocalRay,
+        RayExecutor,
+        check_reachable,
+        import_ray,
+        object_store_bytes,
+        task_memory_bytes,
+    )
+
+    import_ray()  # before the out dir is touched: without Ray, one line says how to install it
+    if address is not None:
+        check_reachable(address)
+    size = job_size(settings)
+    plan = segments.load_plan(settings.out_dir) if settings.resume else None
+    planned = plan is not None and plan["settings"] == settings.output_settings()
+    item_bytes = int(plan["item_bytes"]) if plan is not None and planned else size.item_bytes
+    local = None
+    if address is None:  # Ray would size itself from the whole host (it reads only the root cgroup)
+        n = size.workers
+        local = LocalRay(n, n * task_memory_bytes(item_bytes), object_store_bytes(n, item_bytes))
+    say = (lambda _: None) if settings.quiet else (lambda s: print(f"fwkit: {s}", file=sys.stderr, flush=True))
+    notes = [
+        f"ray: joining {address}"
+        if local is None
+        else f"ray: starting a local Ray: {local.num_cpus} CPUs, {format_bytes(local.memory)} for tasks, "
+        f"{format_bytes(local.object_store_memory)} object store"
+    ]
+    executor = partial(
+        RayExecutor, settings.out_dir, address, local, item_bytes, settings.tokenizer.dtype,
+        settings.output_settings(), settings.resume, max_workers=settings.workers, say=say,
+    )  # fmt: skip
+    return JobRun(start_executor=executor, item_bytes=item_bytes, memory=memory_probe(), notes=notes)
+
+
+def _absolute(inputs: Sequence[Path], hub: HubSpec | None) -> tuple[list[Path], HubSpec | None]:
+    """Local paths as every node must see them: absolute (a Ray worker's working directory is not ours)."""
+    if hub is not None:
+        files = tuple(os.path.abspath(f) if os.path.exists(f) else f for f in hub.data_files)
+        dataset = os.path.abspath(hub.dataset) if os.path.isdir(hub.dataset) else hub.dataset
+        hub = replace(hub, dataset=dataset, data_files=files)
+    return [Path(os.path.abspath(p)) for p in inputs], hub
+
+
+def run_job(
+    settings: TokenizeSettings,
+    inputs: Sequence[Path],
+    hub: HubSpec | None,
+    engine: str = "local",
+    ray_address: str | None = None,
+) -> dict[str, Any]:
+    """Open the Source, size the job, pick the executor (`engine`), run it; returns the final manifest."""
     from fwkit.sources import open_source
 
+    if engine == "ray":
+        inputs, hub = _absolute(inputs, hub)
     source = open_source(inputs, hub, settings.doc_sep, settings.text_column, settings.errors, settings.tokenizer.name)
     if hub is not None and not settings.quiet:
-        import sys
-
         print(f"fwkit: resolving --dataset {hub.dataset} (listing its data files)", file=sys.stderr)
-    return run_tokenize(settings, source, local_run(job_size(settings)))
+    run = ray_run(settings, ray_address) if engine == "ray" else local_run(job_size(settings))
+    return run_tokenize(settings, source, run)

@@ -88,6 +88,10 @@ def run(
     check_plan(spec, int(workers) if workers and workers.isdigit() else None, text_column, force, echo)
     settings = RunSettings(runtime, image or default_tag(), base_image or DEFAULT_BASE_IMAGE)
     chosen = choose(runtime, echo)
+    if parsed.values.get("engine") == "ray" and chosen is Runtime.docker:
+        raise FwkitError(
+            "fwkit run --engine ray: the job image has no Ray; use --runtime cgroup (a local Ray under the cap)"
+        )
     own = ["--runtime", chosen.value]
     own += ["--image", image] if image else []
     own += ["--allow-swap"] if allow_swap else []

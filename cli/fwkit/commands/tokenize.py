@@ -25,6 +25,8 @@ Examples:
   fwkit tokenize --dataset HuggingFaceFW/fineweb-edu --subset sample-10BT --out edu/ --format llmc
 
   fwkit tokenize train.txt --out data/ --tokenizer o200k_base --format megatron   # uint32 ids, Megatron .bin/.idx
+
+  fwkit tokenize /shared/train.txt --out /shared/data --engine ray --ray-address 10.0.0.5:6379
 """
 
 
@@ -46,6 +48,11 @@ class Dtype(str, Enum):
     uint16 = "uint16"
     uint32 = "uint32"
     int32 = "int32"
+
+
+class Engine(str, Enum):
+    local = "local"
+    ray = "ray"
 
 
 class Errors(str, Enum):
@@ -111,6 +118,17 @@ def tokenize(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, only errors.")] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace a run already in --out.")] = False,
     resume: Annotated[bool, typer.Option(help="Continue a partial run in --out (or start one).")] = False,
+    engine: Annotated[
+        Engine,
+        typer.Option(help="local: worker processes here; ray: Ray tasks, same output (pip install 'fwkit[ray]')."),
+    ] = Engine.local,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            help="--engine ray: the cluster to join (host:6379, auto); default: start a Ray here. See docs/ray.md.",
+            envvar="RAY_ADDRESS",
+        ),
+    ] = None,
 ) -> None:
     """Tokenize text into token shards (gpt2, cl100k_base, o200k_base) in memory that does not grow with the input."""
     from fwkit.engine.settings import (
@@ -128,6 +146,8 @@ def tokenize(
 
     if overwrite and resume:
         raise FwkitError("--overwrite and --resume contradict each other: choose one")
+    if ray_address and engine is not Engine.ray and ray_address != os.environ.get("RAY_ADDRESS"):
+        raise FwkitError("--ray-address needs --engine ray")
     chosen = get_preset(preset) if preset else None
     dataset = dataset or (chosen.dataset if chosen and not inputs else None)  # with INPUTs: names only
     if bool(inputs) == bool(dataset):
@@ -159,7 +179,7 @@ def tokenize(
         command=shlex.split(os.environ.get(RESUME_COMMAND_ENV, "")) or ["fwkit", *sys.argv[1:]],
         tokenizer=tokenizer_spec(format.value, tokenizer.value, dtype.value),
     )
-    run_job(settings, inputs or [], hub)
+    run_job(settings, inputs or [], hub, engine.value, ray_address if engine is Engine.ray else None)
 
 
 tokenize.__doc__ = (tokenize.__doc__ or "") + EXAMPLE
