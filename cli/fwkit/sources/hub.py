@@ -19,7 +19,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, TypeVar
 
 from fwkit.engine.items import Cursor, Planned, ReadStats
@@ -254,10 +254,14 @@ class HubSource:
         return self._done[-1] if self._done else None
 
     def plan(self, item_bytes: int, start: Cursor = Cursor()) -> Iterator[Planned]:
-        """One item per row-group shard, from `start.offset` (the next shard) on resume."""
+        """One item per row-group shard, from `start.offset` (the next shard) on resume.
+
+        Items name the commit resolved here, so every worker (a Ray node's too) reads the same
+        files even if the branch moves during the run."""
+        spec = replace(self.spec, revision=self.resolved) if self.resolved else self.spec
         for k in range(start.offset, self.num_shards):
             done = self._done[k] if self._done else 0
-            yield Planned(HubShard(self.spec, k, self.num_shards), Cursor(0, k), Cursor(0, k + 1), done)
+            yield Planned(HubShard(spec, k, self.num_shards), Cursor(0, k), Cursor(0, k + 1), done)
 
     def resume_point(self, cursor: Cursor) -> dict[str, Any] | None:
         return next_position(self.spec, cursor)
