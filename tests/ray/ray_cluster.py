@@ -55,6 +55,9 @@ class RayNode:
         except psutil.Error:
             return []
 
+    def has_raylet(self) -> bool:
+        return any(_name(p) == "raylet" and p.status() != psutil.STATUS_ZOMBIE for p in self.processes())
+
     def raylet(self) -> psutil.Process:
         found = [p for p in self.processes() if _name(p) == "raylet"]
         assert found, f"{self.name}: no raylet running (log: {self.log})"
@@ -109,7 +112,8 @@ class TwoNodeCluster:
 
     @property
     def second(self) -> RayNode:
-        return self.nodes[1]
+        """The newest node that is not the head (a test may have replaced the first one)."""
+        return self.nodes[-1]
 
     def start_node(self, name: str, args: list[str]) -> RayNode:
         temp = self.root / name  # short: Ray's socket paths must stay under 108 bytes
@@ -134,6 +138,19 @@ class TwoNodeCluster:
         code += "print(sum(n['Alive'] for n in ray.nodes()))"
         out = subprocess.run([sys.executable, "-c", code], env=self.env, capture_output=True, text=True, timeout=120)
         return int(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else 0
+
+    def ensure_two_nodes(self) -> None:
+        """Start a new second node if a test killed one (its raylet gone: the node is dead)."""
+        if len(self.nodes) >= 2 and self.second.proc.poll() is None and self.second.has_raylet():
+            return
+        self.start_node(f"node{len(self.nodes) + 1}", ["--address", self.address])
+        self.wait_for_nodes(2)
+
+    def wait_for_nodes(self, count: int) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while self.alive_nodes() < count:
+            assert time.monotonic() < deadline, f"{count} nodes are not alive (logs: {self.root})"
+            time.sleep(1)
 
     def stop(self) -> None:
         for node in reversed(self.nodes):
@@ -168,10 +185,7 @@ def two_node_cluster(root: Path) -> Iterator[TwoNodeCluster]:
             ["--head", "--port", str(port), "--ray-client-server-port", str(free_port()), "--include-dashboard=false"],
         )
         cluster.start_node("node2", ["--address", cluster.address])
-        deadline = time.monotonic() + START_TIMEOUT
-        while cluster.alive_nodes() < 2:
-            assert time.monotonic() < deadline, f"the second node did not join (log: {cluster.second.log})"
-            time.sleep(1)
+        cluster.wait_for_nodes(2)
         yield cluster
     finally:
         cluster.stop()

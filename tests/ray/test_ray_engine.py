@@ -1,0 +1,268 @@
+"""`fwkit tokenize --engine ray` on a real two-node Ray cluster: every shard equals a local run's,
+also when a worker, the second node's raylet or the driver is killed mid-run.
+
+Real Ray, nothing mocked: `ray start` processes on this machine (ray_cluster.py), fwkit run as a
+separate driver process that joins them by address with token auth, processes killed by pid.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from ray_cluster import TwoNodeCluster
+
+from fwkit.engine.budget import expected_peak_bytes
+from fwkit.executors.ray import TASK_NAME
+from fwkit.executors.segments import Record, runs, segments_dir
+
+UNIT = 256 * 1024  # small units, so a few MB of text make ~30 tasks to kill and resume among
+MEM = str(expected_peak_bytes(2, UNIT))  # the budget at which two workers get UNIT-sized items
+COMMON = ["--workers", "2", "--mem", MEM, "--shard-tokens", "100K"]
+
+
+def start(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """`fwkit tokenize ARGS` as its own process (group), so a test can kill it like a crash would."""
+    command = [sys.executable, "-m", "fwkit", "tokenize", *args]
+    return subprocess.Popen(
+        command, env=env or dict(os.environ), start_new_session=True, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def finish(proc: subprocess.Popen[str]) -> str:
+    _, stderr = proc.communicate(timeout=600)
+    assert proc.returncode == 0, stderr[-3000:]
+    return stderr
+
+
+def tokenize(args: list[str], env: dict[str, str] | None = None) -> str:
+    return finish(start(args, env))
+
+
+def on_ray(cluster: TwoNodeCluster, args: list[str], extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+    return start([*args, "--engine", "ray", "--ray-address", cluster.address], {**cluster.env, **(extra_env or {})})
+
+
+def manifest(out: Path) -> dict:
+    return json.loads((out / "manifest.json").read_text())
+
+
+def assert_identical(out: Path, local: Path) -> None:
+    """Same shard names, bytes and sha256s, same counts: what a trainer reads cannot tell them apart."""
+    got, want = manifest(out), manifest(local)
+    assert got["complete"] is True
+    assert [s["path"] for s in got["shards"]] == [s["path"] for s in want["shards"]]
+    assert [s["sha256"] for s in got["shards"]] == [s["sha256"] for s in want["shards"]]
+    for s in want["shards"]:
+        assert (out / s["path"]).read_bytes() == (local / s["path"]).read_bytes(), s["path"]
+    for key in ("documents", "tokens", "input_bytes", "replaced_utf8", "skipped_null"):
+        assert got[key] == want[key], key
+    left = [p.name for p in segments_dir(out).glob("*") if p.name not in ("plan.json", "runs.jsonl")]
+    assert not left, f"segments left after completion: {left[:5]}"
+
+
+@pytest.fixture(scope="module")
+def big_text(tmp_path_factory: pytest.TempPathFactory, english_text: str, chinese_text: str) -> Path:
+    """About 7 MB of real English and Chinese prose: ~28 units of 256 KiB."""
+    path = tmp_path_factory.mktemp("text") / "train.txt"
+    path.write_text(english_text + "\n\n" + chinese_text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def local_out(tmp_path_factory: pytest.TempPathFactory, big_text: Path, fineweb_repo: Path):
+    """Reference runs of the local engine, one per (input, format), made on first use."""
+    made: dict[tuple[str, str], Path] = {}
+
+    def get(kind: str, fmt: str) -> Path:
+        if (kind, fmt) not in made:
+            out = tmp_path_factory.mktemp("local") / f"{kind}-{fmt}"
+            tokenize([*inputs(kind, big_text, fineweb_repo), "--out", str(out), "--format", fmt, *COMMON, "-q"])
+            made[kind, fmt] = out
+        return made[kind, fmt]
+
+    return get
+
+
+def inputs(kind: str, big_text: Path, fineweb_repo: Path) -> list[str]:
+    if kind == "text":
+        return [str(big_text)]
+    if kind == "parquet":
+        return [str(fineweb_repo / "sample" / "10BT")]
+    return ["--dataset", str(fineweb_repo), "--subset", "sample-10BT"]
+
+
+@pytest.fixture(scope="module")
+def ray_text_run(tmp_path_factory: pytest.TempPathFactory, ray_cluster: TwoNodeCluster, big_text: Path) -> Path:
+    """One uninterrupted Ray run of the text input (npy): its units count for the resume test."""
+    ray_cluster.ensure_two_nodes()
+    out = tmp_path_factory.mktemp("ray") / "text-npy"
+    finish(on_ray(ray_cluster, [str(big_text), "--out", str(out), *COMMON, "-q"]))
+    return out
+
+
+def test_text_npy_on_two_nodes_equals_local(ray_text_run: Path, local_out) -> None:
+    assert_identical(ray_text_run, local_out("text", "npy"))
+    last = runs(ray_text_run)[-1]
+    assert last["finished"] and last["reused"] == 0 and last["submitted"] >= 20
+    assert len(last["nodes"]) == 2, f"both nodes ran units: {last['nodes']}"
+
+
+@pytest.mark.parametrize(("kind", "fmt"), [("parquet", "llmc"), ("dataset", "npy")])
+def test_parquet_and_dataset_on_two_nodes_equal_local(
+    two_nodes: TwoNodeCluster, tmp_path: Path, big_text: Path, fineweb_repo: Path, local_out, kind: str, fmt: str
+) -> None:
+    out = tmp_path / "out"
+    finish(on_ray(two_nodes, [*inputs(kind, big_text, fineweb_repo), "--out", str(out), "--format", fmt, *COMMON]))
+    assert_identical(out, local_out(kind, fmt))
+    assert runs(out)[-1]["submitted"] == 12  # 3 files x 4 row groups: one task each
+
+
+def _wait_for(what: str, found, proc: subprocess.Popen, timeout: float = 120.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = found()
+        if value:
+            return value
+        assert proc.poll() is None, f"the run ended before {what}: {proc.communicate()[1][-2000:]}"
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_killed_worker_is_retried_and_the_output_is_identical(
+    two_nodes: TwoNodeCluster, tmp_path: Path, big_text: Path, local_out
+) -> None:
+    out = tmp_path / "out"
+    proc = on_ray(two_nodes, [str(big_text), "--out", str(out), *COMMON, "-q"])
+    busy = lambda: [w for node in two_nodes.nodes for w in node.workers(TASK_NAME)]  # noqa: E731
+    victim = _wait_for("a worker running a unit", busy, proc)[0]
+    victim.send_signal(signal.SIGKILL)
+    psutil.wait_procs([victim], timeout=10)
+    finish(proc)
+    assert_identical(out, local_out("text", "npy"))
+
+
+def _records(out: Path) -> list[Record]:
+    found = []
+    for path in segments_dir(out).glob("u*.json"):
+        try:
+            found.append(Record(**json.loads(path.read_text())))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def test_killed_driver_resumes_without_redoing_finished_units(
+    two_nodes: TwoNodeCluster, tmp_path: Path, big_text: Path, local_out, ray_text_run: Path
+) -> None:
+    out = tmp_path / "out"
+    args = [str(big_text), "--out", str(out), *COMMON, "-q"]
+    proc = on_ray(two_nodes, args, {"FWKIT_CHECKPOINT_SECONDS": "0.3"})
+
+    def checkpointed_with_segments() -> bool:
+        try:
+            tokens = manifest(out)["tokens"]  # as of the last checkpoint
+        except (OSError, ValueError):
+            return False
+        return tokens > 0 and len(_records(out)) >= 2
+
+    _wait_for("a checkpoint and finished segments", checkpointed_with_segments, proc)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate()
+    time.sleep(3)  # Ray notices the driver is gone and stops its tasks: no segment appears later
+    at_kill = manifest(out)
+    cursor = at_kill["checkpoint"]["cursor"]
+    at = (cursor["input_index"], cursor["offset"])
+    done = [r for r in _records(out) if (r.start["input_index"], r.start["offset"]) >= at]
+    assert done, "the kill left no finished unit past the checkpoint to reuse"
+
+    finish(on_ray(two_nodes, [*args, "--resume"]))
+    assert_identical(out, local_out("text", "npy"))
+    resumed = runs(out)[-1]
+    assert resumed["reused"] == len(done), "every unit finished before the kill was reused, none run again"
+    total = runs(ray_text_run)[-1]["submitted"]
+    assert resumed["submitted"] == total - at_kill["index"]["seen"] - len(done), "only unfinished units ran"
+
+
+def test_a_killed_second_node_is_survived_and_the_output_is_identical(
+    two_nodes: TwoNodeCluster, tmp_path: Path, big_text: Path, local_out
+) -> None:
+    out = tmp_path / "out"
+    proc = on_ray(two_nodes, [str(big_text), "--out", str(out), "--format", "npy", *COMMON, "-q"])
+    node = two_nodes.second
+    _wait_for("a unit running on the second node", lambda: node.workers(TASK_NAME), proc)
+    raylet = node.raylet()
+    raylet.send_signal(signal.SIGKILL)
+    psutil.wait_procs([raylet], timeout=10)
+    finish(proc)
+    assert_identical(out, local_out("text", "npy"))
+
+
+def test_fwkit_run_cgroup_starts_a_local_ray_sized_by_fwkit(
+    ray_cluster: TwoNodeCluster, tmp_path: Path, big_text: Path, local_out
+) -> None:
+    """No address, under `fwkit run`'s native memory cgroup: fwkit starts its own Ray with the CPUs
+    and memory it read itself (Ray alone would read the host's, from the cgroup root)."""
+    if os.geteuid() != 0:
+        (pytest.fail if os.environ.get("CI") == "true" else pytest.skip)("fwkit run --runtime cgroup needs root")
+    env = {k: v for k, v in ray_cluster.env.items() if k != "RAY_ADDRESS"}  # token auth, in a file of its own
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "fwkit", "run", "--mem", "3G", "--runtime", "cgroup", str(big_text)]
+    done = subprocess.run(
+        [*command, "--out", str(out), "--workers", "2", "--shard-tokens", "100K", "--engine", "ray"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    started = re.search(r"starting a local Ray: 2 CPUs, ([\d.]+ \w+) for tasks", done.stderr)
+    assert started, done.stderr
+    assert f"1 node(s), 2 CPUs, {started.group(1)} task memory in a local Ray" in done.stderr, done.stderr
+    assert "of the 3.0 GiB cap" in done.stdout
+    assert_identical(out, local_out("text", "npy"))
+
+
+def test_without_ray_installed_one_line_says_how_to_get_it(tmp_path: Path, big_text: Path) -> None:
+    """`import ray` failing, as without the extra (sys.modules["ray"] = None makes it raise ImportError)."""
+    code = "import sys; sys.modules['ray'] = None; from fwkit.cli import main; sys.argv[0] = 'fwkit'; main()"
+    args = ["tokenize", str(big_text), "--out", str(tmp_path / "o"), "--engine", "ray"]
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == ["error: --engine ray needs Ray: pip install 'fwkit[ray]'"]
+    assert not (tmp_path / "o" / "manifest.json").exists()
+
+
+def test_a_bad_input_fails_as_on_the_local_engine(two_nodes: TwoNodeCluster, tmp_path: Path) -> None:
+    """A unit's error (here invalid UTF-8 under --errors strict) is the local run's line, not retried."""
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"fine text\n\n" * 1000 + b"caf\xe9\n\n" + b"more\n\n" * 10)
+    args = [str(bad), "--errors", "strict", "-q"]
+    local = start([*args, "--out", str(tmp_path / "local")])
+    _, local_err = local.communicate(timeout=300)
+    ray = on_ray(two_nodes, [*args, "--out", str(tmp_path / "ray")])
+    _, ray_err = ray.communicate(timeout=300)
+    assert local.returncode == ray.returncode == 2
+    assert "invalid UTF-8 at byte 11003" in local_err
+    assert ray_err.strip().splitlines() == local_err.strip().splitlines()
+
+
+def test_an_address_nobody_answers_is_one_line_in_seconds(tmp_path: Path, big_text: Path) -> None:
+    """Ray alone retries an unreachable GCS for minutes; fwkit says so before touching --out."""
+    from ray_cluster import free_port
+
+    out = tmp_path / "o"
+    proc = start([str(big_text), "--out", str(out), "--engine", "ray", "--ray-address", f"127.0.0.1:{free_port()}"])
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 2
+    assert stderr.strip().splitlines()[-1].startswith("error: cannot reach the Ray cluster at 127.0.0.1:"), stderr
+    assert not out.exists()
