@@ -304,8 +304,9 @@ class RayExecutor:
             if unit.ref is not None:
                 ray.cancel(unit.ref, force=True)
         finished = self.exhausted and not self._units and exc[0] is None
-        if self.reused:
-            self.say(f"ray: reused {self.reused} units a previous run had finished; ran {self.submitted}")
+        ran = sum(self.nodes.values())
+        reused = f", {self.reused} reused from the run before" if self.reused else ""
+        self.say(f"ray: {len(self.nodes)} node(s) ran {ran} of {self.submitted} units sent{reused}")
         line = {"run": self.run, "submitted": self.submitted, "reused": self.reused, "nodes": self.nodes}
         segments.log_run(self.out_dir, {**line, "finished": finished})
         if finished:
