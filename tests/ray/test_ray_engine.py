@@ -22,11 +22,20 @@ from ray_cluster import TwoNodeCluster
 
 from fwkit.engine.budget import expected_peak_bytes
 from fwkit.executors.ray import TASK_NAME
-from fwkit.executors.segments import Record, runs, segments_dir
+from fwkit.executors.segments import Record, segments_dir
 
 UNIT = 256 * 1024  # small units, so a few MB of text make ~30 tasks to kill and resume among
 MEM = str(expected_peak_bytes(2, UNIT))  # the budget at which two workers get UNIT-sized items
 COMMON = ["--workers", "2", "--mem", MEM, "--shard-tokens", "100K"]
+# The driver's closing line (not with -q): what this run sent to Ray, ran, and reused from the run before.
+SUMMARY = re.compile(r"ray: (\d+) node\(s\) ran (\d+) of (\d+) units sent(?:, (\d+) reused from the run before)?")
+
+
+def summary(stderr: str) -> dict[str, int]:
+    found = SUMMARY.findall(stderr)
+    assert found, f"no ray summary line in: {stderr[-2000:]}"
+    nodes, ran, sent, reused = found[-1]
+    return {"nodes": int(nodes), "ran": int(ran), "sent": int(sent), "reused": int(reused or 0)}
 
 
 def start(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:
@@ -66,8 +75,7 @@ def assert_identical(out: Path, local: Path) -> None:
         assert (out / s["path"]).read_bytes() == (local / s["path"]).read_bytes(), s["path"]
     for key in ("documents", "tokens", "input_bytes", "replaced_utf8", "skipped_null"):
         assert got[key] == want[key], key
-    left = [p.name for p in segments_dir(out).glob("*") if p.name not in ("plan.json", "runs.jsonl")]
-    assert not left, f"segments left after completion: {left[:5]}"
+    assert not (out / ".fwkit").exists(), "a complete run leaves no work directory (segments, plan)"
 
 
 @pytest.fixture(scope="module")
@@ -102,19 +110,20 @@ def inputs(kind: str, big_text: Path, fineweb_repo: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def ray_text_run(tmp_path_factory: pytest.TempPathFactory, ray_cluster: TwoNodeCluster, big_text: Path) -> Path:
-    """One uninterrupted Ray run of the text input (npy): its units count for the resume test."""
+def ray_text_run(
+    tmp_path_factory: pytest.TempPathFactory, ray_cluster: TwoNodeCluster, big_text: Path
+) -> tuple[Path, dict[str, int]]:
+    """One uninterrupted Ray run of the text input (npy), and its summary (its unit count)."""
     ray_cluster.ensure_two_nodes()
     out = tmp_path_factory.mktemp("ray") / "text-npy"
-    finish(on_ray(ray_cluster, [str(big_text), "--out", str(out), *COMMON, "-q"]))
-    return out
+    return out, summary(finish(on_ray(ray_cluster, [str(big_text), "--out", str(out), *COMMON])))
 
 
-def test_text_npy_on_two_nodes_equals_local(ray_text_run: Path, local_out) -> None:
-    assert_identical(ray_text_run, local_out("text", "npy"))
-    last = runs(ray_text_run)[-1]
-    assert last["finished"] and last["reused"] == 0 and last["submitted"] >= 20
-    assert len(last["nodes"]) == 2, f"both nodes ran units: {last['nodes']}"
+def test_text_npy_on_two_nodes_equals_local(ray_text_run: tuple[Path, dict[str, int]], local_out) -> None:
+    out, done = ray_text_run
+    assert_identical(out, local_out("text", "npy"))
+    assert done["ran"] == done["sent"] >= 20 and done["reused"] == 0, done
+    assert done["nodes"] == 2, f"both nodes ran units: {done}"
 
 
 @pytest.mark.parametrize(("kind", "fmt"), [("parquet", "llmc"), ("dataset", "npy")])
@@ -122,9 +131,11 @@ def test_parquet_and_dataset_on_two_nodes_equal_local(
     two_nodes: TwoNodeCluster, tmp_path: Path, big_text: Path, fineweb_repo: Path, local_out, kind: str, fmt: str
 ) -> None:
     out = tmp_path / "out"
-    finish(on_ray(two_nodes, [*inputs(kind, big_text, fineweb_repo), "--out", str(out), "--format", fmt, *COMMON]))
+    stderr = finish(
+        on_ray(two_nodes, [*inputs(kind, big_text, fineweb_repo), "--out", str(out), "--format", fmt, *COMMON])
+    )
     assert_identical(out, local_out(kind, fmt))
-    assert runs(out)[-1]["submitted"] == 12  # 3 files x 4 row groups: one task each
+    assert summary(stderr)["sent"] == 12  # 3 files x 4 row groups: one task each
 
 
 def _wait_for(what: str, found, proc: subprocess.Popen, timeout: float = 120.0):  # type: ignore[no-untyped-def]
@@ -162,10 +173,10 @@ def _records(out: Path) -> list[Record]:
 
 
 def test_killed_driver_resumes_without_redoing_finished_units(
-    two_nodes: TwoNodeCluster, tmp_path: Path, big_text: Path, local_out, ray_text_run: Path
+    two_nodes: TwoNodeCluster, tmp_path: Path, big_text: Path, local_out, ray_text_run: tuple[Path, dict[str, int]]
 ) -> None:
     out = tmp_path / "out"
-    args = [str(big_text), "--out", str(out), *COMMON, "-q"]
+    args = [str(big_text), "--out", str(out), *COMMON]
     proc = on_ray(two_nodes, args, {"FWKIT_CHECKPOINT_SECONDS": "0.3"})
 
     def checkpointed_with_segments() -> bool:
@@ -185,12 +196,11 @@ def test_killed_driver_resumes_without_redoing_finished_units(
     done = [r for r in _records(out) if (r.start["input_index"], r.start["offset"]) >= at]
     assert done, "the kill left no finished unit past the checkpoint to reuse"
 
-    finish(on_ray(two_nodes, [*args, "--resume"]))
+    resumed = summary(finish(on_ray(two_nodes, [*args, "--resume"])))
     assert_identical(out, local_out("text", "npy"))
-    resumed = runs(out)[-1]
     assert resumed["reused"] == len(done), "every unit finished before the kill was reused, none run again"
-    total = runs(ray_text_run)[-1]["submitted"]
-    assert resumed["submitted"] == total - at_kill["index"]["seen"] - len(done), "only unfinished units ran"
+    total = ray_text_run[1]["sent"]
+    assert resumed["sent"] == total - at_kill["index"]["seen"] - len(done), "only unfinished units ran"
 
 
 def test_a_killed_second_node_is_survived_and_the_output_is_identical(

@@ -307,8 +307,6 @@ class RayExecutor:
         ran = sum(self.nodes.values())
         reused = f", {self.reused} reused from the run before" if self.reused else ""
         self.say(f"ray: {len(self.nodes)} node(s) ran {ran} of {self.submitted} units sent{reused}")
-        line = {"run": self.run, "submitted": self.submitted, "reused": self.reused, "nodes": self.nodes}
-        segments.log_run(self.out_dir, {**line, "finished": finished})
         if finished:
-            segments.sweep(self.directory)
+            segments.remove_store(self.out_dir)
         ray.shutdown()

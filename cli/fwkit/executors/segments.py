@@ -3,14 +3,13 @@
     OUT/.fwkit/segments/plan.json          the immutable plan: the work-item size and settings
     OUT/.fwkit/segments/KEY.tokens         one unit's tokens, raw, in the output dtype
     OUT/.fwkit/segments/KEY.json           its record: unit (start, end), counts, sha256
-    OUT/.fwkit/segments/runs.jsonl         one line per driver run: units submitted, units reused
 
 A task writes its tokens under a temp name, fsyncs and renames them, then its record the same
 way: a record on disk always describes a complete segment, whoever was killed when. The driver
 hands a segment to the writer (read-only memmap) only after checking its length and sha256, and
 on --resume reuses every segment whose record matches the unit, instead of running it again.
 Units are keyed by where they start, and the plan fixes the item size, so a resumed run plans
-exactly the units the killed one did.
+exactly the units the killed one did. A complete run leaves none of it behind.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import socket
 import uuid
 from dataclasses import asdict, dataclass
@@ -33,7 +33,6 @@ from fwkit.engine.writer import WORK_DIR
 
 SEGMENTS = "segments"
 PLAN = "plan.json"
-RUNS = "runs.jsonl"
 PLAN_VERSION = 1
 HASH_CHUNK = 8 << 20  # hash segments 8 MiB at a time
 
@@ -158,9 +157,9 @@ def remove(directory: Path, key: str) -> None:
 
 
 def sweep(directory: Path) -> None:
-    """Every segment, record and temp file (the plan and the runs log stay)."""
+    """Every segment, record and temp file (the plan stays)."""
     for path in directory.glob("*"):
-        if path.name not in (PLAN, RUNS):
+        if path.name != PLAN:
             with contextlib.suppress(FileNotFoundError, IsADirectoryError):
                 path.unlink()
 
@@ -178,22 +177,11 @@ def new_plan(out_dir: Path, item_bytes: int, settings: dict[str, Any]) -> dict[s
     directory = segments_dir(out_dir)
     directory.mkdir(parents=True, exist_ok=True)
     sweep(directory)
-    (directory / RUNS).unlink(missing_ok=True)
     plan = {"version": PLAN_VERSION, "item_bytes": item_bytes, "settings": settings}
     write_json_atomic(directory / PLAN, plan)
     return plan
 
 
-def log_run(out_dir: Path, line: dict[str, Any]) -> None:
-    """Append what one driver run did (units submitted and reused): `fwkit` and tests read it back."""
-    with open(segments_dir(out_dir) / RUNS, "a") as f:
-        f.write(json.dumps(line) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def runs(out_dir: Path) -> list[dict[str, Any]]:
-    try:
-        return [json.loads(line) for line in (segments_dir(out_dir) / RUNS).read_text().splitlines() if line]
-    except OSError:
-        return []
+def remove_store(out_dir: Path) -> None:
+    """The run is complete: segments and plan go (the work directory holds nothing of ours)."""
+    shutil.rmtree(segments_dir(out_dir), ignore_errors=True)
