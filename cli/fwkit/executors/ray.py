@@ -300,13 +300,12 @@ class RayExecutor:
         ray = self._ray
         if ray is None:
             return
-        for unit in self._units:  # stopped or failed: what still runs is not waited for
-            if unit.ref is not None:
-                ray.cancel(unit.ref, force=True)
-        finished = self.exhausted and not self._units and exc[0] is None
-        ran = sum(self.nodes.values())
-        reused = f", {self.reused} reused from the run before" if self.reused else ""
-        self.say(f"ray: {len(self.nodes)} node(s) ran {ran} of {self.submitted} units sent{reused}")
-        if finished:
+        if exc[0] is None:  # done or stopped; a failure says only its own line
+            ran = sum(self.nodes.values())
+            reused = f", {self.reused} reused from the run before" if self.reused else ""
+            self.say(f"ray: {len(self.nodes)} node(s) ran {ran} of {self.submitted} units sent{reused}")
+        if self.exhausted and not self._units and exc[0] is None:
             segments.remove_store(self.out_dir)
+        # Units still running are not cancelled: when the driver leaves, Ray ends its job's tasks
+        # (and ray.cancel of a task that is just finishing trips a check in Ray 2.60's task manager).
         ray.shutdown()
