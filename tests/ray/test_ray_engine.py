@@ -24,6 +24,8 @@ from fwkit.engine.budget import expected_peak_bytes
 from fwkit.executors.ray import TASK_NAME
 from fwkit.executors.segments import Record, segments_dir
 
+pytestmark = pytest.mark.ray
+
 UNIT = 256 * 1024  # small units, so a few MB of text make ~30 tasks to kill and resume among
 MEM = str(expected_peak_bytes(2, UNIT))  # the budget at which two workers get UNIT-sized items
 COMMON = ["--workers", "2", "--mem", MEM, "--shard-tokens", "100K"]
@@ -71,8 +73,10 @@ def assert_identical(out: Path, local: Path) -> None:
     assert got["complete"] is True
     assert [s["path"] for s in got["shards"]] == [s["path"] for s in want["shards"]]
     assert [s["sha256"] for s in got["shards"]] == [s["sha256"] for s in want["shards"]]
-    for s in want["shards"]:
-        assert (out / s["path"]).read_bytes() == (local / s["path"]).read_bytes(), s["path"]
+    files = lambda d: sorted(p.name for p in d.iterdir() if p.name not in ("manifest.json", ".fwkit.lock"))  # noqa: E731
+    assert files(out) == files(local)  # shards and their companions (megatron's .idx)
+    for name in files(local):
+        assert (out / name).read_bytes() == (local / name).read_bytes(), name
     for key in ("documents", "tokens", "input_bytes", "replaced_utf8", "skipped_null"):
         assert got[key] == want[key], key
     assert not (out / ".fwkit").exists(), "a complete run leaves no work directory (segments, plan)"
@@ -89,14 +93,15 @@ def big_text(tmp_path_factory: pytest.TempPathFactory, english_text: str, chines
 @pytest.fixture(scope="module")
 def local_out(tmp_path_factory: pytest.TempPathFactory, big_text: Path, fineweb_repo: Path):
     """Reference runs of the local engine, one per (input, format), made on first use."""
-    made: dict[tuple[str, str], Path] = {}
+    made: dict[tuple[str, str, tuple[str, ...]], Path] = {}
 
-    def get(kind: str, fmt: str) -> Path:
-        if (kind, fmt) not in made:
+    def get(kind: str, fmt: str, extra: tuple[str, ...] = ()) -> Path:
+        if (kind, fmt, extra) not in made:
             out = tmp_path_factory.mktemp("local") / f"{kind}-{fmt}"
-            tokenize([*inputs(kind, big_text, fineweb_repo), "--out", str(out), "--format", fmt, *COMMON, "-q"])
-            made[kind, fmt] = out
-        return made[kind, fmt]
+            args = [*inputs(kind, big_text, fineweb_repo), "--out", str(out), "--format", fmt, *extra]
+            tokenize([*args, *COMMON, "-q"])
+            made[kind, fmt, extra] = out
+        return made[kind, fmt, extra]
 
     return get
 
@@ -126,15 +131,17 @@ def test_text_npy_on_two_nodes_equals_local(ray_text_run: tuple[Path, dict[str, 
     assert done["nodes"] == 2, f"both nodes ran units: {done}"
 
 
-@pytest.mark.parametrize(("kind", "fmt"), [("parquet", "llmc"), ("dataset", "npy")])
+@pytest.mark.parametrize(
+    ("kind", "fmt", "extra"),
+    [("parquet", "llmc", ()), ("dataset", "npy", ()), ("parquet", "megatron", ("--tokenizer", "o200k_base"))],
+)
 def test_parquet_and_dataset_on_two_nodes_equal_local(
-    two_nodes: TwoNodeCluster, tmp_path: Path, big_text: Path, fineweb_repo: Path, local_out, kind: str, fmt: str
+    two_nodes: TwoNodeCluster, tmp_path: Path, big_text: Path, fineweb_repo: Path, local_out, kind, fmt, extra
 ) -> None:
     out = tmp_path / "out"
-    stderr = finish(
-        on_ray(two_nodes, [*inputs(kind, big_text, fineweb_repo), "--out", str(out), "--format", fmt, *COMMON])
-    )
-    assert_identical(out, local_out(kind, fmt))
+    args = [*inputs(kind, big_text, fineweb_repo), "--out", str(out), "--format", fmt, *extra, *COMMON]
+    stderr = finish(on_ray(two_nodes, args))
+    assert_identical(out, local_out(kind, fmt, extra))
     assert summary(stderr)["sent"] == 12  # 3 files x 4 row groups: one task each
 
 
