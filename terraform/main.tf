@@ -31,6 +31,8 @@ module "bootstrap" {
   max_hours              = var.max_hours
   hf_token_ssm_parameter = var.hf_token_ssm_parameter
   aws_region             = var.aws_region
+  resume                 = var.resume
+  sync_minutes           = var.sync_minutes
 }
 
 data "aws_partition" "this" {}
@@ -67,22 +69,27 @@ locals {
   ami_id     = var.ami_id != "" ? var.ami_id : data.aws_ami.this[0].id
   vpc_id     = var.subnet_id == "" ? data.aws_vpc.default[0].id : data.aws_subnet.this[0].vpc_id
   write      = module.bootstrap.s3_write
+  # The output prefix (shards + manifest.json only) and its sibling `<prefix>.fwkit/` (status.json,
+  # bootstrap.log and, while the job runs, the resume state): the only keys the instance writes.
+  write_prefixes = ["${local.write.prefix}/", "${local.write.prefix}.fwkit/"]
   # An input key ending in "/" is a prefix: its objects, and listing under it (aws s3 cp --recursive).
   read_objects  = [for r in module.bootstrap.s3_reads : "${local.arn_prefix}:s3:::${r.bucket}/${r.key}${endswith(r.key, "/") ? "*" : ""}"]
   read_prefixes = [for r in module.bootstrap.s3_reads : r if endswith(r.key, "/")]
 }
 
-# Egress only: the bootstrap needs S3, SSM and PyPI. No inbound rule unless `ssh.cidr` is set.
+# Egress HTTPS only: S3, SSM, PyPI, the Hugging Face hub and the AL2023 package repos all speak
+# TLS on 443. (DNS to the VPC resolver and IMDS are not subject to security groups.) No inbound
+# rule unless `ssh.cidr` is set.
 resource "aws_security_group" "this" {
   name_prefix = "${var.name}-"
-  description = "fwkit job instance: egress only, SSH from ssh.cidr when set"
+  description = "fwkit job instance: egress HTTPS only, SSH from ssh.cidr when set"
   vpc_id      = local.vpc_id
 
   egress {
-    description      = "S3, SSM, PyPI and the Hugging Face hub"
-    from_port        = 0
-    to_port          = 0
-    protocol         = "-1"
+    description      = "HTTPS: S3, SSM, PyPI and the Hugging Face hub"
+    from_port        = 443
+    to_port          = 443
+    protocol         = "tcp"
     cidr_blocks      = ["0.0.0.0/0"]
     ipv6_cidr_blocks = ["::/0"]
   }
@@ -114,10 +121,23 @@ data "aws_iam_policy_document" "assume" {
 }
 
 data "aws_iam_policy_document" "this" {
+  # Read and delete too: a resumed job downloads its state, and the final upload removes stale
+  # objects of an earlier run under a reused prefix. Nothing outside the two prefixes.
   statement {
-    sid       = "WriteOnlyTheOutputPrefix"
-    actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
-    resources = ["${local.arn_prefix}:s3:::${local.write.bucket}/${local.write.prefix}/*"]
+    sid       = "WriteOnlyTheOutputPrefixes"
+    actions   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+    resources = [for p in local.write_prefixes : "${local.arn_prefix}:s3:::${local.write.bucket}/${p}*"]
+  }
+
+  statement {
+    sid       = "ListOnlyTheOutputPrefixes"
+    actions   = ["s3:ListBucket"]
+    resources = ["${local.arn_prefix}:s3:::${local.write.bucket}"]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = [for p in local.write_prefixes : "${p}*"]
+    }
   }
 
   dynamic "statement" {
@@ -163,10 +183,39 @@ resource "aws_iam_role_policy" "this" {
   policy      = data.aws_iam_policy_document.this.json
 }
 
-# Session Manager instead of SSH: `aws ssm start-session --target <instance_id>`.
-resource "aws_iam_role_policy_attachment" "ssm_core" {
-  role       = aws_iam_role.this.name
-  policy_arn = "${local.arn_prefix}:iam::aws:policy/AmazonSSMManagedInstanceCore"
+# Session Manager instead of SSH (`aws ssm start-session --target <instance_id>`), only when asked
+# for: the agent's channel calls, not AmazonSSMManagedInstanceCore (which also grants
+# `ssm:GetParameter(s)` on every parameter). The ssmmessages/ec2messages actions take no resource
+# ARN; UpdateInstanceInformation is limited to instances tagged with this job.
+data "aws_iam_policy_document" "session_manager" {
+  statement {
+    sid       = "RegisterThisJobsInstance"
+    actions   = ["ssm:UpdateInstanceInformation"]
+    resources = ["${local.arn_prefix}:ec2:${var.aws_region}:${data.aws_caller_identity.this.account_id}:instance/*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/fwkit:job"
+      values   = [var.name]
+    }
+  }
+  statement {
+    sid = "SessionChannels"
+    actions = [
+      "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+      "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
+      "ec2messages:AcknowledgeMessage", "ec2messages:DeleteMessage", "ec2messages:FailMessage",
+      "ec2messages:GetEndpoint", "ec2messages:GetMessages", "ec2messages:SendReply",
+    ]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "session_manager" {
+  count = var.session_manager ? 1 : 0
+
+  name_prefix = "${var.name}-ssm-session-"
+  role        = aws_iam_role.this.id
+  policy      = data.aws_iam_policy_document.session_manager.json
 }
 
 resource "aws_iam_instance_profile" "this" {
@@ -215,5 +264,5 @@ resource "aws_instance" "this" {
     Name = var.name
   }
 
-  depends_on = [aws_iam_role_policy.this, aws_iam_role_policy_attachment.ssm_core]
+  depends_on = [aws_iam_role_policy.this, aws_iam_role_policy.session_manager]
 }

@@ -44,13 +44,13 @@ variable "use_spot" {
 }
 
 variable "input_gib" {
-  description = "GiB of input staged on the instance's disk (`s3://` inputs are copied first); sizes the root volume."
+  description = "GiB of input staged on the instance's disk as stored (compressed files stay compressed; `s3://` inputs are copied first); sizes the root volume."
   type        = number
   default     = 0
 }
 
 variable "output_gib" {
-  description = "GiB of shards expected (about 2 bytes per token); sizes the root volume."
+  description = "GiB of shards expected (about 2 bytes per token, counted from the decompressed text: `fwkit doctor` estimates it); sizes the root volume."
   type        = number
   default     = 0
 }
@@ -76,7 +76,7 @@ variable "job" {
 }
 
 variable "output_uri" {
-  description = "Where the shards, `manifest.json`, `_fwkit/status.json` and `_fwkit/bootstrap.log` go: `s3://bucket/prefix`. The instance may write nowhere else."
+  description = "Where the shards and `manifest.json` go: `s3://bucket/prefix`; `status.json`, `bootstrap.log` and the resume state go to `<prefix>.fwkit/`. The instance may write nowhere else."
   type        = string
 
   validation {
@@ -92,7 +92,7 @@ variable "runtime" {
 }
 
 variable "max_hours" {
-  description = "The instance powers off and terminates this many hours after boot, finished or not: the cap on the bill."
+  description = "The instance powers off and terminates this many hours after boot, finished or not: the cap on the bill (an outside schedule terminates it 15 minutes later if it has not)."
   type        = number
   default     = 12
 }
@@ -121,16 +121,51 @@ variable "subnet_id" {
 }
 
 variable "ssh" {
-  description = "SSH access, off by default (use SSM Session Manager): `cidr` allowed to reach port 22 (never `0.0.0.0/0`) and the EC2 `key_name`."
+  description = "SSH access, off by default (use `session_manager`): `cidr` allowed to reach port 22, one IPv4 host or a small block (`/24` or narrower), and the EC2 `key_name`."
   type = object({
     cidr     = optional(string, "")
     key_name = optional(string, "")
   })
   default = {}
 
+  # cidrnetmask() accepts IPv4 only; the prefix length must be 24..32 (at most 256 addresses).
   validation {
-    condition     = var.ssh.cidr == "" || (can(cidrnetmask(var.ssh.cidr)) && !endswith(var.ssh.cidr, "/0"))
-    error_message = "`ssh.cidr` must be one network such as `203.0.113.7/32`, never `0.0.0.0/0`."
+    condition     = var.ssh.cidr == "" || (can(cidrnetmask(var.ssh.cidr)) && try(tonumber(split("/", var.ssh.cidr)[1]) >= 24, false))
+    error_message = "`ssh.cidr` must be one IPv4 host or a small block such as `203.0.113.7/32` or `203.0.113.0/24` (`/24` or narrower), never `0.0.0.0/0` or `0.0.0.0/1`."
+  }
+}
+
+variable "session_manager" {
+  description = "Allow SSM Session Manager (`aws ssm start-session --target <instance_id>`): the agent's channel actions only, not `AmazonSSMManagedInstanceCore`."
+  type        = bool
+  default     = false
+}
+
+variable "resume" {
+  description = "Continue the job from the resume state under `<output_uri>.fwkit/state/` (a reclaimed spot instance, `max_hours`), instead of starting over."
+  type        = bool
+  default     = false
+}
+
+variable "sync_minutes" {
+  description = "Minutes between uploads of the finished shards and the resume state while the job runs (also on SIGTERM, a spot interruption notice and 10 minutes before `max_hours`)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.sync_minutes > 0 && var.sync_minutes <= 60
+    error_message = "`sync_minutes` must be above `0` and at most `60`: the work since the last upload is what an interruption loses."
+  }
+}
+
+variable "idle_minutes" {
+  description = "The outside guard terminates the instance when its CPU stays below 2% this long (a hung boot or job); whole 5-minute periods."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.idle_minutes >= 10 && var.idle_minutes <= 1440
+    error_message = "`idle_minutes` must be from `10` to `1440`: shorter would stop a job still installing."
   }
 }
 

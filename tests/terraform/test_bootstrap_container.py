@@ -119,9 +119,11 @@ def test_bootstrap_runs_the_job_uploads_and_powers_off(
     shards = tmp_path / "dest" / "shards"
     manifest = json.loads((shards / "manifest.json").read_text())
     assert manifest["complete"] is True and manifest["tokens"] > 50_000
-    status = json.loads((shards / "_fwkit" / "status.json").read_text())
+    job = tmp_path / "dest" / "shards.fwkit"  # the job's own files, beside the output
+    status = json.loads((job / "status.json").read_text())
     assert status["exit_code"] == 0 and status["fwkit_version"] == fwkit.__version__
-    assert "fwkit run exited 0" in (shards / "_fwkit" / "bootstrap.log").read_text()
+    assert "fwkit run exited 0" in (job / "bootstrap.log").read_text()
+    assert sorted(p.name for p in job.iterdir()) == ["bootstrap.log", "status.json"]  # the resume state is gone
 
     # Byte for byte what `fwkit tokenize` writes on this host for the same input and options.
     host = tmp_path / "host"
@@ -130,7 +132,7 @@ def test_bootstrap_runs_the_job_uploads_and_powers_off(
         [sys.executable, "-m", "fwkit", "tokenize", str(source), "--out", str(host), *OPTIONS, "-q"], check=True
     )
     names = sorted(p.name for p in host.glob("*.npy"))
-    assert len(names) >= 3 and names == sorted(p.name for p in shards.glob("*.npy"))
+    assert len(names) >= 3 and sorted(p.name for p in shards.iterdir()) == sorted([*names, "manifest.json"])
     for name in names:
         assert (shards / name).read_bytes() == (host / name).read_bytes(), name
 
@@ -139,6 +141,8 @@ def test_a_failed_job_still_reports_and_powers_off(base_image: str, wheelhouse: 
     code, log = _run_bootstrap(tmp_path, base_image, wheelhouse, ["/data/missing.txt"])
     assert code == 2, log[-4000:]  # fwkit run's exit code for bad input, passed through
     _power_calls(tmp_path)
-    status = json.loads((tmp_path / "dest" / "shards" / "_fwkit" / "status.json").read_text())
+    job = tmp_path / "dest" / "shards.fwkit"
+    status = json.loads((job / "status.json").read_text())
     assert status["exit_code"] == 2 and status["step"] == "run"
-    assert "missing.txt" in (tmp_path / "dest" / "shards" / "_fwkit" / "bootstrap.log").read_text()
+    assert "missing.txt" in (job / "bootstrap.log").read_text()
+    assert not (tmp_path / "dest" / "shards" / "manifest.json").exists()  # never a manifest for a failed job

@@ -23,6 +23,11 @@ GiB = 1024**3
 # non-Latin text need fewer bytes a token, so more output): output = input x 2 / 3.5 = 0.57x.
 TOKEN_BYTES = 2
 CONSERVATIVE_BYTES_PER_TOKEN = 3.5
+# Compressed inputs hold more text than their size: web text and JSONL decompress ~3-4x with gzip
+# and ~4-5x with zstd (-3). Taken at the high end, so the disk is never short: a 15 GB `.jsonl.zst`
+# counts as 15 x 5 = 75 GB of text = 43 GB of shards. `fwkit doctor` on the files measures the
+# ratio instead, and its `fwkit cloud up` line passes that as --output-size.
+DECOMPRESSION = {".zst": 5.0, ".zstd": 5.0, ".gz": 4.0}
 _S3_OUT = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[^/].*$")
 _REMOTE = ("s3://", "https://")
 
@@ -47,6 +52,8 @@ class CloudJob:
     fwkit_version: str = __version__
     wheel_uri: str = ""
     runtime: str = "cgroup"
+    resume: bool = False
+    sync_minutes: float = 5
 
     @property
     def mem_gib(self) -> float:
@@ -70,6 +77,8 @@ class CloudJob:
             "runtime": self.runtime,
             "max_hours": self.max_hours,
             "hf_token_ssm_parameter": self.hf_token_parameter,
+            "resume": self.resume,
+            "sync_minutes": self.sync_minutes,
         }
 
 
@@ -89,12 +98,18 @@ def check_reachable(inputs: list[str], out: str | None, streams: bool) -> None:
         )
 
 
-def output_bytes_for(input_bytes: int, output_size: str | None) -> int:
-    """The shards' expected size: `--output-size` if given, else derived from the input's size."""
+def text_ratio(inputs: list[str]) -> float:
+    """Text bytes per stored byte of the inputs: the largest decompression ratio among them."""
+    return max([DECOMPRESSION.get("." + uri.rsplit(".", 1)[-1], 1.0) for uri in inputs], default=1.0)
+
+
+def output_bytes_for(input_bytes: int, output_size: str | None, inputs: list[str] | None = None) -> int:
+    """The shards' expected size: `--output-size` if given, else from the inputs' (decompressed) size."""
     if output_size:
         return parse_bytes(output_size, "--output-size")
     if input_bytes:
-        return math.ceil(input_bytes * TOKEN_BYTES / CONSERVATIVE_BYTES_PER_TOKEN)
+        text = input_bytes * text_ratio(inputs or [])
+        return math.ceil(text * TOKEN_BYTES / CONSERVATIVE_BYTES_PER_TOKEN)
     raise FwkitError(
         "give --output-size (about 2 bytes a token: 10B tokens = 20G) or --input-size, "
         "so the instance's disk can be sized"

@@ -24,7 +24,9 @@ Examples:
   fwkit cloud up --mem 16G --input-size 15G -- s3://my-bucket/raw/train.txt --out s3://my-bucket/shards --format npy
 
   fwkit cloud up --mem 32G --spot --output-size 20G --hf-token-param /fwkit/hf_token \\
-      -- --dataset HuggingFaceFW/fineweb-edu --out s3://my-bucket/edu --format llmc
+      -- --dataset HuggingFaceFW/fineweb-edu --subset sample-10BT --out s3://my-bucket/edu --format llmc
+
+  fwkit cloud up --resume ...same job...   # after a spot reclaim or max_hours: continue from S3
 """
 
 Mem = Annotated[str, typer.Option("--mem", help="Memory cap for the job (16G, 100G): sizes the instance.")]
@@ -93,6 +95,16 @@ def _job_command(apply: bool) -> Any:
             str, typer.Option(help="SSM SecureString parameter holding the HF token, e.g. /fwkit/hf_token.")
         ] = "",
         wheel: Annotated[str, typer.Option(help="Install this fwkit wheel (s3:// or https://) instead of PyPI.")] = "",
+        runtime: Annotated[
+            str, typer.Option(help="`fwkit run --runtime` on the instance: cgroup, docker, none or auto.")
+        ] = "cgroup",
+        sync_minutes: Annotated[
+            float, typer.Option(min=0.01, max=60, help="Upload finished shards and the resume state this often.")
+        ] = 5,
+        resume: Annotated[
+            bool,
+            typer.Option(help="Continue from the resume state beside --out (else a fresh start replaces what is there)."),
+        ] = False,
         state_dir: StateDir = DEFAULT_STATE,
         yes: Yes = False,
     ) -> None:
@@ -124,11 +136,14 @@ def _job_command(apply: bool) -> Any:
             instance_type=instance_type,
             spot=spot,
             input_bytes=input_bytes,
-            output_bytes=output_bytes_for(input_bytes, output_size),
+            output_bytes=output_bytes_for(input_bytes, output_size, inputs),
             max_hours=max_hours,
             region=region,
             hf_token_parameter=hf_token_param,
             wheel_uri=wheel,
+            resume=resume,
+            runtime=runtime,
+            sync_minutes=sync_minutes,
         )
         if not instance_type:
             chosen = cheapest_instance(job.mem_gib, min_vcpus)
@@ -180,10 +195,12 @@ def status(state_dir: StateDir = DEFAULT_STATE, as_json: JsonOut = False) -> Non
 
     from fwkit.cloud import terraform as tf
 
+    from fwkit.cloud.report import job_report
+
     ws = tf.deployed_workspace(state_dir)
     tf.refresh(ws, _echo)
     uri = json.loads(ws.vars_file.read_text())["output_uri"]
-    data = {**tf.instance_status(ws), "output_uri": uri, "how_it_ended": f"aws s3 cp {uri}/_fwkit/status.json -"}
+    data = {**tf.instance_status(ws), "output_uri": uri, **job_report(uri)}
     _print(data, as_json)
 
 

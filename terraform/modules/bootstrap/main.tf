@@ -26,14 +26,17 @@ locals {
   s3_uris   = concat([for s in var.job.inputs : s if startswith(s, "s3://")], startswith(var.fwkit_wheel_uri, "s3://") ? [var.fwkit_wheel_uri] : [])
   s3_reads  = [for s in local.s3_uris : { bucket = split("/", trimprefix(s, "s3://"))[0], key = join("/", slice(split("/", trimprefix(s, "s3://")), 1, length(split("/", trimprefix(s, "s3://"))))) }]
   out_parts = split("/", trimprefix(trimsuffix(var.output_uri, "/"), "s3://"))
+  # The instance writes `prefix/` (the output) and `prefix.fwkit/` (status, log, resume state).
   s3_write  = startswith(var.output_uri, "s3://") ? { bucket = local.out_parts[0], prefix = join("/", slice(local.out_parts, 1, length(local.out_parts))) } : null
   needs_aws = length(local.s3_uris) > 0 || local.s3_write != null || var.hf_token_ssm_parameter != ""
 
   user_data = templatefile("${path.module}/bootstrap.sh.tftpl", merge(local.scalars_sh, {
-    inputs      = local.inputs_sh
-    options     = local.options_sh
-    find_links  = local.links_sh
-    max_minutes = local.max_minutes
-    needs_aws   = local.needs_aws
+    inputs       = local.inputs_sh
+    options      = local.options_sh
+    find_links   = local.links_sh
+    max_minutes  = local.max_minutes
+    needs_aws    = local.needs_aws
+    resume       = var.resume
+    sync_seconds = ceil(var.sync_minutes * 60)
   }))
 }

@@ -68,7 +68,7 @@ variable "runtime" {
 }
 
 variable "output_uri" {
-  description = "Where the shards, `manifest.json` and the bootstrap log go: `s3://bucket/prefix`, or an absolute path (tests)."
+  description = "Where the shards and `manifest.json` go: `s3://bucket/prefix`, or an absolute path (tests); `status.json`, `bootstrap.log` and the resume state go beside it, to `<output_uri>.fwkit/`."
   type        = string
 
   validation {
@@ -117,5 +117,22 @@ variable "paths" {
   validation {
     condition     = alltrue([for p in [var.paths.work_dir, var.paths.log, var.paths.venv] : startswith(p, "/")])
     error_message = "Every entry of `paths` must be an absolute path."
+  }
+}
+
+variable "resume" {
+  description = "Continue from the resume state under `<output_uri>.fwkit/state/` instead of starting over (a fresh start removes an earlier run's objects under `output_uri`)."
+  type        = bool
+  default     = false
+}
+
+variable "sync_minutes" {
+  description = "Minutes between uploads of finished shards and the resume state while the job runs."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.sync_minutes > 0 && var.sync_minutes <= 60
+    error_message = "`sync_minutes` must be above `0` and at most `60`."
   }
 }

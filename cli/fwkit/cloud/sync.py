@@ -1,0 +1,246 @@
+"""The instance's side of a spot- and limit-safe job: keep the output prefix in step with `--out`.
+
+    python -m fwkit.cloud.sync --out /var/lib/fwkit/out --uri s3://b/shards --stage /var/lib/fwkit/sync begin
+    python -m fwkit.cloud.sync ... watch --pid 1234 --sync-seconds 300 --deadline-seconds 42600
+    python -m fwkit.cloud.sync ... publish
+
+Two places: the output prefix `URI/` gets only what a local run leaves (the shards the manifest
+lists, then `manifest.json`), and its sibling `URI.fwkit/` holds the job's own files: `state/` (the
+checkpoint manifest and every file of `--out` the manifest does not list as finished, i.e. the
+open shard) while the job runs, `status.json` and `bootstrap.log`. The layout of `--out` is not
+assumed: whatever is neither a listed shard, the manifest nor the lock is resume state.
+
+Order makes every moment resumable: a finished shard is uploaded before a checkpoint manifest that
+lists it, the state files before the manifest that needs them, and stale state files are deleted
+only after it; the final `manifest.json` goes last, after stale objects of an earlier run are gone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import signal
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from fwkit.cloud.store import Store, job_uri, open_store
+from fwkit.errors import FwkitError
+
+MANIFEST = "manifest.json"
+LOCK = ".fwkit.lock"  # the out dir's flock file: not state
+STATE = "state/"
+IMDS = "http://169.254.169.254"  # AWS_EC2_METADATA_SERVICE_ENDPOINT overrides it, as for the AWS SDKs
+POLL_SECONDS = 5.0  # how often the watcher looks at the job, the clock and the spot notice
+
+
+def say(text: str) -> None:
+    print(f"fwkit-sync: {time.strftime('%H:%M:%SZ', time.gmtime())} {text}", file=sys.stderr, flush=True)
+
+
+class Sync:
+    """One job's out dir, its two stores and a local stage (snapshot copies, the uploaded list)."""
+
+    def __init__(self, out_dir: Path, uri: str, stage: Path) -> None:
+        self.out_dir, self.stage = out_dir, stage
+        self.data: Store = open_store(uri)
+        self.job: Store = open_store(job_uri(uri))
+        stage.mkdir(parents=True, exist_ok=True)
+        self._uploaded = stage / "uploaded.txt"
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """One sync at a time (the watcher and the final publish)."""
+        with open(self.stage / ".lock", "w") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            yield
+
+    def uploaded(self) -> set[str]:
+        return set(self._uploaded.read_text().split()) if self._uploaded.exists() else set()
+
+    def _mark_uploaded(self, names: list[str]) -> None:
+        with open(self._uploaded, "a") as f:
+            f.writelines(f"{n}\n" for n in names)
+
+    def _upload_shards(self, manifest: dict[str, Any]) -> int:
+        done = self.uploaded()
+        new = [s["path"] for s in manifest["shards"] if s["path"] not in done]
+        for name in new:
+            self.data.put(self.out_dir / name, name)
+            self._mark_uploaded([name])
+        return len(new)
+
+    def snapshot(self) -> tuple[dict[str, Any], Path] | None:
+        """The manifest and copies of every unfinished file, consistent with it; None before the first."""
+        snap = self.stage / "snap"
+        for _ in range(10):  # a file renamed while we copy (a shard finishing): take it again
+            shutil.rmtree(snap, ignore_errors=True)
+            try:
+                manifest = json.loads((self.out_dir / MANIFEST).read_text())
+            except FileNotFoundError:
+                return None
+            finished = {s["path"] for s in manifest["shards"]}
+            try:
+                for path in sorted(p for p in self.out_dir.rglob("*") if p.is_file()):
+                    rel = path.relative_to(self.out_dir).as_posix()
+                    if rel not in finished and rel not in (MANIFEST, LOCK):
+                        (snap / "files" / rel).parent.mkdir(parents=True, exist_ok=True)
+                        shutil.copy2(path, snap / "files" / rel)
+            except FileNotFoundError:
+                continue
+            (snap / MANIFEST).write_text(json.dumps(manifest))
+            return manifest, snap
+        raise FwkitError(f"{self.out_dir}: files kept changing while taking a snapshot")
+
+    def begin(self) -> None:
+        """A fresh job: remove an earlier run's objects (shards, manifest, resume state) first."""
+        with self.locked():
+            stale = self.data.keys()
+            self.data.delete([k for k in stale if k == MANIFEST])  # no complete manifest over a mix
+            self.data.delete([k for k in stale if k != MANIFEST])
+            self.job.delete(self.job.keys(STATE))
+            self._uploaded.unlink(missing_ok=True)
+            say(f"fresh start: removed {len(stale)} earlier object(s) under {self.data.uri}/")
+
+    def pull(self) -> str:
+        """Restore `--out` from the resume state: "resumed", "complete" (nothing to do) or "fresh"."""
+        with self.locked():
+            state = self.job.keys(STATE)
+            if STATE + MANIFEST not in state:
+                if MANIFEST in self.data.keys():
+                    self.data.get(MANIFEST, self.stage / MANIFEST)
+                    if json.loads((self.stage / MANIFEST).read_text()).get("complete"):
+                        say(f"{self.data.uri}/{MANIFEST} is complete: nothing to resume")
+                        return "complete"
+                say(f"no resume state under {self.job.uri}/{STATE}: starting over")
+                return "fresh"
+            self.job.get(STATE + MANIFEST, self.stage / MANIFEST)
+            manifest = json.loads((self.stage / MANIFEST).read_text())
+            names = [s["path"] for s in manifest["shards"]]
+            for name in names:
+                self.data.get(name, self.out_dir / name)
+            for key in state:
+                if key.startswith(STATE + "files/"):
+                    self.job.get(key, self.out_dir / key.removeprefix(STATE + "files/"))
+            shutil.copy2(self.stage / MANIFEST, self.out_dir / MANIFEST)  # last: it needs the files
+            self._uploaded.write_text("".join(f"{n}\n" for n in names))
+            say(f"resumed: {len(names)} finished shard(s), {manifest['tokens']:,} tokens at the checkpoint")
+            return "resumed"
+
+    def push(self) -> None:
+        """Upload new finished shards, then the resume state: files first, manifest, stale files last."""
+        with self.locked():
+            taken = self.snapshot()
+            if taken is None:
+                return
+            manifest, snap = taken
+            new = self._upload_shards(manifest)
+            before = set(self.job.keys(STATE))
+            files = [p.relative_to(snap).as_posix() for p in (snap / "files").rglob("*") if p.is_file()]
+            for rel in files:
+                self.job.put(snap / rel, STATE + rel)
+            self.job.put(snap / MANIFEST, STATE + MANIFEST)
+            self.job.delete(sorted(before - {STATE + r for r in files} - {STATE + MANIFEST}))
+            say(f"saved: {new} new shard(s), checkpoint at {manifest['tokens']:,} tokens")
+
+    def publish(self) -> None:
+        """The finished job: exactly its shards, stale objects removed, `manifest.json` last."""
+        with self.locked():
+            manifest = json.loads((self.out_dir / MANIFEST).read_text())
+            if not manifest.get("complete"):
+                raise FwkitError(f"{self.out_dir}/{MANIFEST} is not complete: nothing to publish")
+            self._upload_shards(manifest)
+            keep = {s["path"] for s in manifest["shards"]}
+            self.data.delete([k for k in self.data.keys() if k not in keep])
+            self.data.put(self.out_dir / MANIFEST, MANIFEST)
+            self.job.delete(self.job.keys(STATE))
+            say(f"published {len(keep)} shard(s) and {MANIFEST} to {self.data.uri}/")
+
+
+def spot_notice(timeout: float = 2.0) -> bool:
+    """Whether IMDSv2 announces a spot interruption (`spot/instance-action` answers 200)."""
+    base = os.environ.get("AWS_EC2_METADATA_SERVICE_ENDPOINT", IMDS).rstrip("/")
+    try:
+        put = urllib.request.Request(
+            f"{base}/latest/api/token", method="PUT", headers={"X-aws-ec2-metadata-token-ttl-seconds": "300"}
+        )
+        with urllib.request.urlopen(put, timeout=timeout) as r:
+            token = r.read().decode()
+        get = urllib.request.Request(
+            f"{base}/latest/meta-data/spot/instance-action", headers={"X-aws-ec2-metadata-token": token}
+        )
+        with urllib.request.urlopen(get, timeout=timeout) as r:
+            return r.status == 200
+    except OSError:  # 404 (no notice), no IMDS here, a timeout
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def watch(sync: Sync, pid: int, sync_seconds: float, deadline_seconds: float, poll: float = POLL_SECONDS) -> None:
+    """While `pid` runs: push every `sync_seconds`, once at `deadline_seconds`, and continuously
+    after a spot interruption notice. SIGTERM ends the loop after the current push."""
+    stopping: list[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.append(signum))
+    start = last = time.monotonic()
+    noticed = near = False
+    while not stopping and _alive(pid):
+        time.sleep(poll)
+        if stopping:
+            return
+        now = time.monotonic() - start
+        if not noticed and spot_notice():
+            noticed = True
+            say("spot interruption notice: saving the resume state until the instance goes")
+        due = noticed or time.monotonic() - last >= sync_seconds
+        if not near and now >= deadline_seconds:
+            near = due = True
+            say("max_hours is near: saving the resume state")
+        if due:
+            sync.push()
+            last = time.monotonic()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m fwkit.cloud.sync", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True, help="the job's --out directory")
+    parser.add_argument("--uri", required=True, help="the output prefix: s3://bucket/prefix or a directory")
+    parser.add_argument("--stage", type=Path, required=True, help="a local working directory for snapshots")
+    sub = parser.add_subparsers(dest="action", required=True)
+    for name in ("begin", "pull", "push", "publish"):
+        sub.add_parser(name)
+    w = sub.add_parser("watch")
+    w.add_argument("--pid", type=int, required=True)
+    w.add_argument("--sync-seconds", type=float, required=True)
+    w.add_argument("--deadline-seconds", type=float, required=True)
+    w.add_argument("--poll-seconds", type=float, default=POLL_SECONDS)
+    args = parser.parse_args(argv)
+    sync = Sync(args.out, args.uri, args.stage)
+    try:
+        if args.action == "watch":
+            watch(sync, args.pid, args.sync_seconds, args.deadline_seconds, args.poll_seconds)
+        elif args.action == "pull":
+            print(sync.pull())
+        else:
+            getattr(sync, args.action)()
+    except FwkitError as err:
+        say(f"error: {err.message}")
+        return 4
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
