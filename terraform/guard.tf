@@ -2,14 +2,15 @@
 # the OS hung, the power-off timer was lost), AWS terminates it. Three independent triggers:
 # - idle: CPU below 2% for `idle_minutes` (a job tokenizes at ~100% of its vCPUs; a stuck boot idles);
 # - hung: the instance status check failing for 15 minutes;
-# - deadline: an EventBridge Scheduler one-shot at launch + `max_hours` + 15 minutes of grace.
+# - deadline: an EventBridge Scheduler one-shot at plan time + `max_hours` + 30 minutes of grace
+#   (the instance exposes no launch time to Terraform; the plan is made just before it boots).
 
 locals {
   terminate_action = "${local.arn_prefix}:automate:${var.aws_region}:ec2:terminate"
   # CloudWatch's basic EC2 metrics come every 5 minutes: idle_minutes 30 = 6 periods of 300 s.
   idle_periods = max(1, ceil(var.idle_minutes / 5))
   # at() takes a local time without zone, in `schedule_expression_timezone` (UTC).
-  deadline = formatdate("YYYY-MM-DD'T'hh:mm:ss", timeadd(aws_instance.this.launch_time, "${ceil(var.max_hours * 60) + 15}m"))
+  deadline = formatdate("YYYY-MM-DD'T'hh:mm:ss", timeadd(plantimestamp(), "${ceil(var.max_hours * 60) + 30}m"))
 }
 
 resource "aws_cloudwatch_metric_alarm" "idle" {
@@ -78,7 +79,7 @@ resource "aws_iam_role_policy" "deadline" {
 
 resource "aws_scheduler_schedule" "deadline" {
   name_prefix                  = "${substr(var.name, 0, 28)}-deadline-"
-  description                  = "fwkit: terminate ${aws_instance.this.id} after max_hours (${var.max_hours} h) + 15 min"
+  description                  = "fwkit: terminate ${aws_instance.this.id} after max_hours (${var.max_hours} h) + 30 min"
   schedule_expression          = "at(${local.deadline})"
   schedule_expression_timezone = "UTC"
 
@@ -90,5 +91,11 @@ resource "aws_scheduler_schedule" "deadline" {
     arn      = "${local.arn_prefix}:scheduler:::aws-sdk:ec2:terminateInstances"
     role_arn = aws_iam_role.deadline.arn
     input    = jsonencode({ InstanceIds = [aws_instance.this.id] })
+  }
+
+  # A new deadline with each new instance only: later plans must not move it.
+  lifecycle {
+    ignore_changes       = [schedule_expression]
+    replace_triggered_by = [aws_instance.this.id]
   }
 }

@@ -10,51 +10,18 @@ are stubs in PATH that record their calls, since a container cannot power off.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from tfrun import REPO, render_bootstrap
+from tfrun import render_bootstrap
 
 import fwkit
 
-BASE_IMAGE = os.environ.get("FWKIT_TEST_BASE_IMAGE", "fwkit-base:bookworm")
 STUB = '#!/bin/sh\necho "$(basename "$0") $*" >> /observe/power.log\n'
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
-
-
-def _needs(reason: str) -> None:
-    """Skip outside CI, fail in CI (where .ci/run starts dockerd and builds the base image)."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true: .ci/run must provide it)")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def base_image() -> str:
-    if shutil.which("docker") is None or subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
-        _needs("no Docker engine answers `docker info`: start dockerd")
-    subprocess.run([str(REPO / "scripts" / "build_base_image.sh"), BASE_IMAGE], check=True)
-    return BASE_IMAGE
-
-
-@pytest.fixture(scope="module")
-def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """deps/ from the repo's wheelhouse (built when missing) and a fresh fwkit wheel of this checkout."""
-    from fwkit.runtime.image import build_wheelhouse
-
-    deps = REPO / "wheelhouse" / "deps"
-    if not any(deps.glob("*.whl")):
-        build_wheelhouse(REPO, print)
-    house = tmp_path_factory.mktemp("wheelhouse")
-    shutil.copytree(deps, house / "deps")
-    cmd = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", str(REPO), "-w", str(house / "fwkit")]
-    subprocess.run(cmd, check=True)
-    return house
 
 
 OPTIONS = ["--format", "npy", "--shard-tokens", "20000"]

@@ -76,7 +76,7 @@ def test_aws_module_validates_and_plans_mocked_aws(tmp_path: Path) -> None:
     valid = terraform(["validate"], workdir, data)
     assert "The configuration is valid" in valid.stdout
     tested = terraform(["test"], workdir, data)  # tests/aws_mocked.tftest.hcl: mock_provider "aws"
-    assert "0 failed" in tested.stdout and "5 passed" in tested.stdout, tested.stdout
+    assert "0 failed" in tested.stdout and "9 passed" in tested.stdout, tested.stdout
 
 
 @pytest.mark.parametrize(

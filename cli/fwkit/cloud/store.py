@@ -27,6 +27,8 @@ class Store(Protocol):
     def keys(self, prefix: str = "") -> list[str]: ...
     def put(self, src: Path, key: str) -> None: ...
     def get(self, key: str, dst: Path) -> None: ...
+    def put_dir(self, src: Path, prefix: str) -> None: ...
+    def get_dir(self, prefix: str, dst: Path, exclude: tuple[str, ...] = ()) -> None: ...
     def delete(self, keys: list[str]) -> None: ...
 
 
@@ -60,6 +62,15 @@ class S3Store:
         dst.parent.mkdir(parents=True, exist_ok=True)
         _aws("s3", "cp", "--only-show-errors", f"{self.uri}/{key}", str(dst))
 
+    # One CLI call a directory: each `aws` process costs ~1 s of Python start-up, and the CLI
+    # moves the files of one call in parallel.
+    def put_dir(self, src: Path, prefix: str) -> None:
+        _aws("s3", "cp", "--only-show-errors", "--recursive", str(src), f"{self.uri}/{prefix}")
+
+    def get_dir(self, prefix: str, dst: Path, exclude: tuple[str, ...] = ()) -> None:
+        excludes = [arg for name in exclude for arg in ("--exclude", name)]
+        _aws("s3", "cp", "--only-show-errors", "--recursive", f"{self.uri}/{prefix}", str(dst), *excludes)
+
     def delete(self, keys: list[str]) -> None:
         for i in range(0, len(keys), DELETE_BATCH):
             objects = [{"Key": f"{self.prefix}/{k}"} for k in keys[i : i + DELETE_BATCH]]
@@ -88,6 +99,14 @@ class DirStore:
     def get(self, key: str, dst: Path) -> None:
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(self.root / key, dst)
+
+    def put_dir(self, src: Path, prefix: str) -> None:
+        shutil.copytree(src, self.root / prefix, dirs_exist_ok=True)
+
+    def get_dir(self, prefix: str, dst: Path, exclude: tuple[str, ...] = ()) -> None:
+        for key in self.keys(prefix):
+            if key not in exclude:
+                self.get(key, dst / key.removeprefix(prefix))
 
     def delete(self, keys: list[str]) -> None:
         for key in keys:

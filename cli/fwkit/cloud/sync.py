@@ -65,16 +65,21 @@ class Sync:
     def uploaded(self) -> set[str]:
         return set(self._uploaded.read_text().split()) if self._uploaded.exists() else set()
 
-    def _mark_uploaded(self, names: list[str]) -> None:
-        with open(self._uploaded, "a") as f:
-            f.writelines(f"{n}\n" for n in names)
-
     def _upload_shards(self, manifest: dict[str, Any]) -> int:
+        """Finished shards not uploaded yet, in one transfer (hard links in a stage directory)."""
         done = self.uploaded()
         new = [s["path"] for s in manifest["shards"] if s["path"] not in done]
+        if not new:
+            return 0
+        batch = self.stage / "batch"
+        shutil.rmtree(batch, ignore_errors=True)
         for name in new:
-            self.data.put(self.out_dir / name, name)
-            self._mark_uploaded([name])
+            (batch / name).parent.mkdir(parents=True, exist_ok=True)
+            os.link(self.out_dir / name, batch / name)
+        self.data.put_dir(batch, "")
+        shutil.rmtree(batch)
+        with open(self._uploaded, "a") as f:
+            f.writelines(f"{n}\n" for n in new)
         return len(new)
 
     def snapshot(self) -> tuple[dict[str, Any], Path] | None:
@@ -123,15 +128,16 @@ class Sync:
                 return "fresh"
             self.job.get(STATE + MANIFEST, self.stage / MANIFEST)
             manifest = json.loads((self.stage / MANIFEST).read_text())
-            names = [s["path"] for s in manifest["shards"]]
-            for name in names:
-                self.data.get(name, self.out_dir / name)
-            for key in state:
-                if key.startswith(STATE + "files/"):
-                    self.job.get(key, self.out_dir / key.removeprefix(STATE + "files/"))
+            # Every shard under the prefix was finished when uploaded (a fresh start cleared it);
+            # one past the checkpoint is dropped or rewritten by `fwkit tokenize --resume`.
+            uploaded = [k for k in self.data.keys() if k != MANIFEST]
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            self.data.get_dir("", self.out_dir, exclude=(MANIFEST,))
+            self.job.get_dir(STATE + "files/", self.out_dir)
             shutil.copy2(self.stage / MANIFEST, self.out_dir / MANIFEST)  # last: it needs the files
-            self._uploaded.write_text("".join(f"{n}\n" for n in names))
-            say(f"resumed: {len(names)} finished shard(s), {manifest['tokens']:,} tokens at the checkpoint")
+            listed = {s["path"] for s in manifest["shards"]}
+            self._uploaded.write_text("".join(f"{n}\n" for n in uploaded if n in listed))
+            say(f"resumed: {len(listed)} finished shard(s), {manifest['tokens']:,} tokens at the checkpoint")
             return "resumed"
 
     def push(self) -> None:
@@ -144,11 +150,12 @@ class Sync:
             new = self._upload_shards(manifest)
             before = set(self.job.keys(STATE))
             files = [p.relative_to(snap).as_posix() for p in (snap / "files").rglob("*") if p.is_file()]
-            for rel in files:
-                self.job.put(snap / rel, STATE + rel)
+            if files:
+                self.job.put_dir(snap / "files", STATE + "files/")
             self.job.put(snap / MANIFEST, STATE + MANIFEST)
             self.job.delete(sorted(before - {STATE + r for r in files} - {STATE + MANIFEST}))
-            say(f"saved: {new} new shard(s), checkpoint at {manifest['tokens']:,} tokens")
+            shards = len(manifest["shards"])
+            say(f"saved: {new} new shard(s) ({shards} in all), checkpoint at {manifest['tokens']:,} tokens")
 
     def publish(self) -> None:
         """The finished job: exactly its shards, stale objects removed, `manifest.json` last."""
