@@ -1,4 +1,5 @@
-# FineWeb-Edu streamed from the Hugging Face hub -> llm.c shards, on spot. The HF token lives in
+# FineWeb-Edu sample-10BT (10B tokens; without --subset it is the whole 1.3T-token dataset) streamed from
+# the Hugging Face hub -> llm.c shards, on spot; after a reclaim, rerun with resume = true. The HF token lives in
 # SSM Parameter Store, never here:
 #   aws ssm put-parameter --name /fwkit/hf_token --type SecureString --value "$HF_TOKEN"
 #   terraform -chdir=terraform apply -var-file=examples/fineweb-edu-spot.tfvars
@@ -15,5 +16,5 @@ output_uri             = "s3://my-bucket/shards/fineweb-edu-10bt"
 job = {
   inputs  = []
   mem     = "32G"
-  options = ["--dataset", "HuggingFaceFW/fineweb-edu", "--format", "llmc"]
+  options = ["--dataset", "HuggingFaceFW/fineweb-edu", "--subset", "sample-10BT", "--format", "llmc"]
 }

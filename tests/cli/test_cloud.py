@@ -145,7 +145,8 @@ def test_up_status_down_mocked_aws(
     assert status.exit_code == 0, status.output
     shown = json.loads(status.output[status.output.index("{") :])
     assert shown["instance_state"] == "running" and shown["instance_id"] == "i-0123456789abcdef0"
-    assert shown["how_it_ended"] == "aws s3 cp s3://my-bucket/shards/train/_fwkit/status.json -"
+    assert shown["status_uri"] == "s3://my-bucket/shards/train.fwkit/status.json"
+    assert shown["job"].startswith("unknown: could not read s3://my-bucket/shards/train.fwkit/status.json")
     assert "-refresh-only" in fake_terraform.calls()[-2]
     monkeypatch.setenv("FAKE_TF_TERMINATED", "1")  # the job ended: poweroff terminated the instance
     ended = runner.invoke(app, ["cloud", "status", "--state-dir", str(state)])

@@ -44,4 +44,8 @@ def install_fake_terraform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> F
     monkeypatch.setenv("FAKE_TF_NO_CAPACITY", str(fake.no_capacity_flag))
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAFAKEFAKEFAKEFAKE")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "fake-secret-for-the-mocked-tests")
+    # Anything that still tries AWS (`cloud status` reads status.json with the AWS CLI) is refused
+    # at once by a closed local port, never sent to the real endpoint.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     return fake

@@ -5,6 +5,7 @@ its error diagnosis (real error texts from terraform and AWS), and the hours/cos
 from __future__ import annotations
 
 import json
+import math
 from collections import deque
 from pathlib import Path
 
@@ -103,3 +104,10 @@ def test_hours_and_cost_arithmetic() -> None:
     # 15 GB moved at 200 MB/s = 75 s; 2.5B tokens / (16 x 500k/s) = 312.5 s; plus 0.1 h.
     expected = OVERHEAD_HOURS + (15 * 10**9 / TRANSFER_BYTES_PER_SECOND + 312.5) / 3600
     assert job_hours(sample, 16, sample.total_bytes) == pytest.approx(expected)
+
+
+def test_output_size_counts_compressed_inputs_as_their_text() -> None:
+    # 15 GiB of .jsonl.zst = 75 GiB of text = 43 GiB of shards (the volume must hold them).
+    assert output_bytes_for(15 * GiB, None, ["s3://b-1/raw/train.jsonl.zst"]) == math.ceil(15 * GiB * 5 * 2 / 3.5)
+    assert output_bytes_for(7 * GiB, None, ["s3://b-1/a.jsonl.gz", "s3://b-1/b.txt"]) == 16 * GiB  # 7 x 4 x 2 / 3.5
+    assert output_bytes_for(7 * GiB, "1G", ["s3://b-1/a.zst"]) == GiB  # doctor's measured figure wins

@@ -16,7 +16,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from tfrun import REPO  # noqa: E402
+from tfrun import REPO
 
 BASE_IMAGE = os.environ.get("FWKIT_TEST_BASE_IMAGE", "fwkit-base:bookworm")
 # The AWS CLI the "instance" installs with pip, pinned to the one in the test environment

@@ -89,11 +89,11 @@ def user_data(env: dict[str, str], instance_id: str) -> str:
 
 
 class _Imds(BaseHTTPRequestHandler):
-    def do_PUT(self) -> None:  # noqa: N802 - http.server's naming
+    def do_PUT(self) -> None:
         ok = self.path == "/latest/api/token" and "X-aws-ec2-metadata-token-ttl-seconds" in self.headers
         self._reply(200 if ok else 400, "stand-in-token" if ok else "")
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if self.headers.get("X-aws-ec2-metadata-token") != "stand-in-token":
             return self._reply(401, "")
         server: ImdsStandIn = self.server  # type: ignore[assignment]

@@ -2,9 +2,10 @@
 
 `fwkit cloud up` applies the real AWS provider (from the local plugin dir) to the emulator; the
 test reads the instance's user data back from the emulated EC2 and runs it in a local container
-(the base image with the AWS CLI and fwkit's dependencies, `vm_image`) that plays the instance: its AWS CLI talks to the same emulator, so the shards
-land in the emulated S3. IMDSv2 cannot run here: the spot interruption notice comes from a local
-stand-in (`emulated_aws.ImdsStandIn`), the only mocked piece, named in the tests that use it.
+that plays the instance (`vm_image`: the base image with the AWS CLI and fwkit's dependencies):
+its AWS CLI talks to the same emulator, so the shards land in the emulated S3. IMDSv2 cannot run
+here: the spot interruption notice comes from a local stand-in (`emulated_aws.ImdsStandIn`), the
+only mocked piece, named in the tests that use it.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import needs
 from emulated_aws import ImdsStandIn, aws, logs, moto_server, objects, user_data, vm_command
 
 import fwkit
+from conftest import needs
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

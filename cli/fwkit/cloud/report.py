@@ -33,7 +33,7 @@ def describe_status(status: dict[str, Any] | None) -> str:
 def read_status(output_uri: str) -> dict[str, Any] | None:
     """The job's status.json, None while there is none."""
     store = open_store(job_uri(output_uri))
-    if STATUS not in store.keys(STATUS):
+    if STATUS not in store.list_keys(STATUS):
         return None
     with tempfile.TemporaryDirectory() as tmp:
         store.get(STATUS, Path(tmp) / STATUS)

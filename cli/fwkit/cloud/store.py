@@ -24,7 +24,7 @@ class Store(Protocol):
 
     uri: str
 
-    def keys(self, prefix: str = "") -> list[str]: ...
+    def list_keys(self, prefix: str = "") -> list[str]: ...
     def put(self, src: Path, key: str) -> None: ...
     def get(self, key: str, dst: Path) -> None: ...
     def put_dir(self, src: Path, prefix: str) -> None: ...
@@ -47,7 +47,7 @@ class S3Store:
         bucket, _, prefix = self.uri.removeprefix("s3://").partition("/")
         self.bucket, self.prefix = bucket, prefix
 
-    def keys(self, prefix: str = "") -> list[str]:
+    def list_keys(self, prefix: str = "") -> list[str]:
         root = f"{self.prefix}/"
         out = _aws(
             "s3api", "list-objects-v2", "--bucket", self.bucket, "--prefix", root + prefix,
@@ -85,7 +85,7 @@ class DirStore:
         self.uri = uri.rstrip("/")
         self.root = Path(self.uri)
 
-    def keys(self, prefix: str = "") -> list[str]:
+    def list_keys(self, prefix: str = "") -> list[str]:
         if not self.root.is_dir():
             return []
         found = (p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file())
@@ -104,7 +104,7 @@ class DirStore:
         shutil.copytree(src, self.root / prefix, dirs_exist_ok=True)
 
     def get_dir(self, prefix: str, dst: Path, exclude: tuple[str, ...] = ()) -> None:
-        for key in self.keys(prefix):
+        for key in self.list_keys(prefix):
             if key not in exclude:
                 self.get(key, dst / key.removeprefix(prefix))
 

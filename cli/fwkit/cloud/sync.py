@@ -107,19 +107,19 @@ class Sync:
     def begin(self) -> None:
         """A fresh job: remove an earlier run's objects (shards, manifest, resume state) first."""
         with self.locked():
-            stale = self.data.keys()
+            stale = self.data.list_keys()
             self.data.delete([k for k in stale if k == MANIFEST])  # no complete manifest over a mix
             self.data.delete([k for k in stale if k != MANIFEST])
-            self.job.delete(self.job.keys(STATE))
+            self.job.delete(self.job.list_keys(STATE))
             self._uploaded.unlink(missing_ok=True)
             say(f"fresh start: removed {len(stale)} earlier object(s) under {self.data.uri}/")
 
     def pull(self) -> str:
         """Restore `--out` from the resume state: "resumed", "complete" (nothing to do) or "fresh"."""
         with self.locked():
-            state = self.job.keys(STATE)
+            state = self.job.list_keys(STATE)
             if STATE + MANIFEST not in state:
-                if MANIFEST in self.data.keys():
+                if MANIFEST in self.data.list_keys():
                     self.data.get(MANIFEST, self.stage / MANIFEST)
                     if json.loads((self.stage / MANIFEST).read_text()).get("complete"):
                         say(f"{self.data.uri}/{MANIFEST} is complete: nothing to resume")
@@ -130,7 +130,7 @@ class Sync:
             manifest = json.loads((self.stage / MANIFEST).read_text())
             # Every shard under the prefix was finished when uploaded (a fresh start cleared it);
             # one past the checkpoint is dropped or rewritten by `fwkit tokenize --resume`.
-            uploaded = [k for k in self.data.keys() if k != MANIFEST]
+            uploaded = [k for k in self.data.list_keys() if k != MANIFEST]
             self.out_dir.mkdir(parents=True, exist_ok=True)
             self.data.get_dir("", self.out_dir, exclude=(MANIFEST,))
             self.job.get_dir(STATE + "files/", self.out_dir)
@@ -148,7 +148,7 @@ class Sync:
                 return
             manifest, snap = taken
             new = self._upload_shards(manifest)
-            before = set(self.job.keys(STATE))
+            before = set(self.job.list_keys(STATE))
             files = [p.relative_to(snap).as_posix() for p in (snap / "files").rglob("*") if p.is_file()]
             if files:
                 self.job.put_dir(snap / "files", STATE + "files/")
@@ -165,9 +165,9 @@ class Sync:
                 raise FwkitError(f"{self.out_dir}/{MANIFEST} is not complete: nothing to publish")
             self._upload_shards(manifest)
             keep = {s["path"] for s in manifest["shards"]}
-            self.data.delete([k for k in self.data.keys() if k not in keep])
+            self.data.delete([k for k in self.data.list_keys() if k not in keep])
             self.data.put(self.out_dir / MANIFEST, MANIFEST)
-            self.job.delete(self.job.keys(STATE))
+            self.job.delete(self.job.list_keys(STATE))
             say(f"published {len(keep)} shard(s) and {MANIFEST} to {self.data.uri}/")
 
 

@@ -103,7 +103,9 @@ def _job_command(apply: bool) -> Any:
         ] = 5,
         resume: Annotated[
             bool,
-            typer.Option(help="Continue from the resume state beside --out (else a fresh start replaces what is there)."),
+            typer.Option(
+                help="Continue from the resume state beside --out (else a fresh start replaces what is there)."
+            ),
         ] = False,
         state_dir: StateDir = DEFAULT_STATE,
         yes: Yes = False,
@@ -194,7 +196,6 @@ def status(state_dir: StateDir = DEFAULT_STATE, as_json: JsonOut = False) -> Non
     import json
 
     from fwkit.cloud import terraform as tf
-
     from fwkit.cloud.report import job_report
 
     ws = tf.deployed_workspace(state_dir)

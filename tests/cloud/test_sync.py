@@ -1,0 +1,77 @@
+"""`fwkit.cloud.sync` on a directory store (the same code paths as S3, no AWS): what a resumable
+job leaves in the output prefix at each step. S3 itself is covered end to end against moto in
+tests/terraform/test_cloud_emulated_aws.py.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fwkit.cloud.report import describe_status, read_status
+from fwkit.cloud.sync import Sync
+from fwkit.errors import FwkitError
+
+OPTIONS = ["--format", "npy", "--shard-tokens", "20000", "-q"]
+
+
+@pytest.fixture
+def run(tmp_path: Path, english_text: str) -> Path:
+    """A finished local run: ~10 shards and manifest.json (plus the lock file)."""
+    source = tmp_path / "in.txt"
+    source.write_text(english_text[:600_000], encoding="utf-8")
+    out = tmp_path / "out"
+    subprocess.run([sys.executable, "-m", "fwkit", "tokenize", str(source), "--out", str(out), *OPTIONS], check=True)
+    return out
+
+
+def test_publish_leaves_exactly_the_shards_and_the_manifest(run: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "dest" / "shards"
+    dest.mkdir(parents=True)
+    (dest / "shard_train_000099.npy").write_text("stale")  # an earlier run under the same prefix
+    sync = Sync(run, str(dest), tmp_path / "stage")
+    sync.publish()
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert sorted(p.name for p in dest.iterdir()) == sorted([*(s["path"] for s in manifest["shards"]), "manifest.json"])
+    for shard in manifest["shards"]:
+        assert (dest / shard["path"]).read_bytes() == (run / shard["path"]).read_bytes()
+
+
+def test_push_then_pull_restores_the_run_and_an_incomplete_one_is_never_published(run: Path, tmp_path: Path) -> None:
+    manifest = json.loads((run / "manifest.json").read_text())
+    # Make it look mid-run: the last shard is not listed yet and an unfinished file exists.
+    manifest["complete"], last = False, manifest["shards"].pop()
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    (run / ".open.partial").write_bytes(b"\x01" * 100)
+    dest = tmp_path / "dest" / "shards"
+    sync = Sync(run, str(dest), tmp_path / "stage")
+    sync.push()
+    listed = {s["path"] for s in manifest["shards"]}
+    assert {p.name for p in dest.iterdir()} == listed  # finished shards only, no manifest
+    state = dest.parent / "shards.fwkit" / "state"
+    assert sorted(p.relative_to(state).as_posix() for p in state.rglob("*") if p.is_file()) == sorted(
+        ["manifest.json", "files/.open.partial", f"files/{last['path']}"]
+    )
+    with pytest.raises(FwkitError, match="not complete"):
+        sync.publish()
+
+    restored = tmp_path / "restored"
+    assert Sync(restored, str(dest), tmp_path / "stage2").pull() == "resumed"
+    assert json.loads((restored / "manifest.json").read_text()) == manifest
+    assert (restored / ".open.partial").read_bytes() == b"\x01" * 100
+    for name in listed:
+        assert (restored / name).read_bytes() == (run / name).read_bytes()
+    assert Sync(tmp_path / "other", str(tmp_path / "nothing"), tmp_path / "stage3").pull() == "fresh"
+
+
+def test_status_lines(tmp_path: Path) -> None:
+    assert describe_status(None).startswith("running")
+    assert describe_status({"exit_code": 0, "finished": "t"}).startswith("succeeded")
+    assert describe_status({"exit_code": 2, "step": "run", "finished": "t"}).startswith("failed at step run (exit 2")
+    (tmp_path / "out.fwkit").mkdir()
+    (tmp_path / "out.fwkit" / "status.json").write_text('{"exit_code": 0}')
+    assert read_status(str(tmp_path / "out")) == {"exit_code": 0}
