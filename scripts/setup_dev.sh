@@ -40,5 +40,22 @@ if ! docker info >/dev/null 2>&1; then
   docker info >/dev/null 2>&1 || { echo "error: dockerd did not start: see /var/log/fwkit-dockerd.log" >&2; exit 2; }
 fi
 
+# Terraform (HashiCorp's apt repository) and a local mirror of the AWS provider, which the cloud
+# tests init from (`-plugin-dir`, FWKIT_TF_PLUGIN_DIR); both skipped when already there.
+if ! command -v terraform >/dev/null; then
+  keyring=/usr/share/keyrings/hashicorp-archive-keyring.gpg
+  DEBIAN_FRONTEND=noninteractive run apt-get install -y -qq curl gpg
+  echo "+ curl -fsSL https://apt.releases.hashicorp.com/gpg | gpg --dearmor -o $keyring"
+  curl -fsSL https://apt.releases.hashicorp.com/gpg | gpg --batch --yes --dearmor -o "$keyring"
+  codename=$(sed -n "s/^VERSION_CODENAME=//p" /etc/os-release)
+  echo "deb [signed-by=$keyring] https://apt.releases.hashicorp.com $codename main" >/etc/apt/sources.list.d/hashicorp.list
+  run apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive run apt-get install -y -qq terraform
+fi
+plugins=${FWKIT_TF_PLUGIN_DIR:-/opt/tf-plugins}
+if [[ ! -d "$plugins/registry.terraform.io/hashicorp/aws" ]]; then
+  run terraform -chdir=terraform providers mirror -platform=linux_amd64 "$plugins"
+fi
+
 run scripts/build_base_image.sh
 echo "ready: .venv/bin/python -m pytest"

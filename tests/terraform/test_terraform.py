@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from tfrun import TERRAFORM_DIR, apply_config, render_bootstrap, terraform
 
+from conftest import needs
 from fwkit.cloud.sizing import cheapest_instance, load_table
 
 PLUGIN_DIRS = [os.environ.get("FWKIT_TF_PLUGIN_DIR", ""), "/opt/tf-plugins"]
@@ -62,7 +63,7 @@ def _init_aws_module(workdir: Path) -> str:
             if terraform(args, workdir, data, check=False).returncode == 0:
                 return plugin_dir
     reason = (done.stderr.strip().splitlines() or ["?"])[-1]
-    pytest.skip(
+    needs(
         f"terraform init cannot install hashicorp/aws (registry unreachable: {reason}) and no local mirror in "
         f"FWKIT_TF_PLUGIN_DIR or /opt/tf-plugins: terraform validate of the AWS module needs the provider"
     )
