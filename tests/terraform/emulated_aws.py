@@ -162,3 +162,19 @@ def vm_command(
 def logs(name: str) -> str:
     done = subprocess.run(["docker", "logs", name], capture_output=True, text=True)
     return done.stdout + done.stderr
+
+
+def freeze(name: str, command: str) -> list[int]:
+    """SIGSTOP the container's processes whose command line holds `command`, and their children
+    (the job's workers), by host PID from `docker top`: the job makes no more progress, while the
+    bootstrap's uploader keeps running. The PIDs frozen (empty if the job has ended)."""
+    import signal
+
+    rows = subprocess.run(["docker", "top", name, "-eo", "pid,ppid,args"], capture_output=True, text=True).stdout
+    procs = [line.split(None, 2) for line in rows.splitlines()[1:] if line.strip()]
+    chosen = {int(pid) for pid, _, args in procs if command in args}
+    for _ in range(3):  # children, grandchildren
+        chosen |= {int(pid) for pid, ppid, _ in procs if int(ppid) in chosen}
+    for pid in sorted(chosen):
+        os.kill(pid, signal.SIGSTOP)
+    return sorted(chosen)
