@@ -120,7 +120,7 @@ def test_job_end_to_end_interrupted_then_resumed_imds_stand_in_emulated_aws(
 ) -> None:
     env = emulated
     source = tmp_path / "in.txt"
-    source.write_text(english_text * 5, encoding="utf-8")  # ~30 MB, ~10M tokens: 20 shards
+    source.write_text(english_text * 2, encoding="utf-8")  # ~12 MB, ~4M tokens: 8 shards
     aws(env, "s3", "cp", str(source), f"s3://{BUCKET}/raw/in.txt")
     (tmp_path / "old.json").write_text('{"complete": true}')
     for stale in ("shard_train_000099.npy", "manifest.json"):  # an earlier run under the same prefix
@@ -130,31 +130,42 @@ def test_job_end_to_end_interrupted_then_resumed_imds_stand_in_emulated_aws(
     script = _script(env, first, tmp_path / "first.sh")
     assert "RESUME=false" in script.read_text() and "SYNC_SECONDS=3" in script.read_text()
 
-    # The first "instance": frozen (SIGSTOP on its fwkit processes) once a checkpoint with finished
-    # shards is saved, told of a spot interruption, then killed like a reclaimed instance.
+    # The first "instance": its fwkit processes frozen (SIGSTOP) as soon as its manifest lists a
+    # finished shard, so it is mid-run on any machine; once that checkpoint is saved to S3 it is
+    # told of a spot interruption, then killed like a reclaimed instance.
     imds = ImdsStandIn()
     containers.append(vm1 := f"fwkit-vm-first-{os.getpid()}")
-    cmd = vm_command(vm1, vm_image, script, wheelhouse, env, imds.endpoint, tmp_path, ("-d",))
+    work1 = tmp_path / "work1"
+    cmd = vm_command(
+        vm1, vm_image, script, wheelhouse, env, imds.endpoint, tmp_path, ("-d", "-v", f"{work1}:/var/lib/fwkit")
+    )
     subprocess.run(cmd, check=True, capture_output=True)
+
+    def local_shards() -> bool:
+        try:
+            return bool(json.loads((work1 / "out" / "manifest.json").read_text())["shards"])
+        except (OSError, ValueError):
+            return False
+
+    _wait_for("a local checkpoint with finished shards", local_shards, 900)
+    assert freeze(vm1, "fwkit run"), "the job ended before it could be frozen"
     saved = tmp_path / "saved.json"
 
     def checkpoint_with_shards() -> dict[str, Any] | None:
         get = ["aws", "s3", "cp", f"s3://{BUCKET}/edu.fwkit/state/manifest.json", str(saved)]
         if subprocess.run(get, env=env, capture_output=True).returncode != 0:
-            return None  # not saved yet (or gone: the job ended)
+            return None  # not saved yet
         manifest = json.loads(saved.read_text())
         return manifest if manifest["shards"] else None
 
-    _wait_for("a saved checkpoint with finished shards", checkpoint_with_shards, 900)
-    frozen = freeze(vm1, "fwkit run")
-    assert frozen, "the job ended before the interruption: give it more input"
+    _wait_for("a saved checkpoint with finished shards", checkpoint_with_shards, 300)
     imds.notice = True
     _wait_for("a save after the spot notice", lambda: "saved:" in logs(vm1).partition("spot interruption")[2], 120)
     subprocess.run(["docker", "kill", vm1], check=True, capture_output=True)
     at_kill = json.loads(saved.read_text()) if checkpoint_with_shards() else pytest.fail("no checkpoint")
     assert imds.asked_after_notice >= 1
     assert "fwkit run exited" not in logs(vm1), "the job ended before the interruption: slow it down"
-    assert at_kill["complete"] is False and 0 < len(at_kill["shards"]) < 19
+    assert at_kill["complete"] is False and 0 < len(at_kill["shards"]) < 8
     before = objects(env, BUCKET, "edu")
     assert "manifest.json" not in before and "shard_train_000099.npy" not in before  # stale ones cleared
     assert {s["path"] for s in at_kill["shards"]} <= before.keys()

@@ -28,6 +28,7 @@ class Store(Protocol):
     def put(self, src: Path, key: str) -> None: ...
     def get(self, key: str, dst: Path) -> None: ...
     def put_dir(self, src: Path, prefix: str) -> None: ...
+    def mirror(self, src: Path, prefix: str) -> None: ...
     def get_dir(self, prefix: str, dst: Path, exclude: tuple[str, ...] = ()) -> None: ...
     def delete(self, keys: list[str]) -> None: ...
 
@@ -67,6 +68,10 @@ class S3Store:
     def put_dir(self, src: Path, prefix: str) -> None:
         _aws("s3", "cp", "--only-show-errors", "--recursive", str(src), f"{self.uri}/{prefix}")
 
+    def mirror(self, src: Path, prefix: str) -> None:
+        """`prefix` becomes a copy of `src`: changed files uploaded, others deleted (one call)."""
+        _aws("s3", "sync", "--only-show-errors", "--delete", str(src), f"{self.uri}/{prefix}")
+
     def get_dir(self, prefix: str, dst: Path, exclude: tuple[str, ...] = ()) -> None:
         excludes = [arg for name in exclude for arg in ("--exclude", name)]
         _aws("s3", "cp", "--only-show-errors", "--recursive", f"{self.uri}/{prefix}", str(dst), *excludes)
@@ -102,6 +107,11 @@ class DirStore:
 
     def put_dir(self, src: Path, prefix: str) -> None:
         shutil.copytree(src, self.root / prefix, dirs_exist_ok=True)
+
+    def mirror(self, src: Path, prefix: str) -> None:
+        files = {p.relative_to(src).as_posix() for p in src.rglob("*") if p.is_file()}
+        self.delete([k for k in self.list_keys(prefix) if k.removeprefix(prefix) not in files])
+        self.put_dir(src, prefix)
 
     def get_dir(self, prefix: str, dst: Path, exclude: tuple[str, ...] = ()) -> None:
         for key in self.list_keys(prefix):
