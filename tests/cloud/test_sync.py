@@ -16,32 +16,37 @@ from fwkit.cloud.report import describe_status, read_status
 from fwkit.cloud.sync import Sync
 from fwkit.errors import FwkitError
 
-OPTIONS = ["--format", "npy", "--shard-tokens", "20000", "-q"]
+OPTIONS = ["--shard-tokens", "20000", "-q"]
 
 
-@pytest.fixture
-def run(tmp_path: Path, english_text: str) -> Path:
-    """A finished local run: ~10 shards and manifest.json (plus the lock file)."""
+def _local_run(tmp_path: Path, text: str, fmt: str) -> Path:
+    """A finished local run: npy ~10 shards, megatron .bin + .idx; manifest.json (plus the lock)."""
     source = tmp_path / "in.txt"
-    source.write_text(english_text[:600_000], encoding="utf-8")
+    source.write_text(text[:600_000], encoding="utf-8")
     out = tmp_path / "out"
-    subprocess.run([sys.executable, "-m", "fwkit", "tokenize", str(source), "--out", str(out), *OPTIONS], check=True)
+    options = [*OPTIONS, "--format", fmt]
+    subprocess.run([sys.executable, "-m", "fwkit", "tokenize", str(source), "--out", str(out), *options], check=True)
     return out
 
 
-def test_publish_leaves_exactly_the_shards_and_the_manifest(run: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt", ["npy", "megatron"])
+def test_publish_leaves_exactly_the_files_of_a_local_run(fmt: str, english_text: str, tmp_path: Path) -> None:
+    run = _local_run(tmp_path, english_text, fmt)
     dest = tmp_path / "dest" / "shards"
     dest.mkdir(parents=True)
     (dest / "shard_train_000099.npy").write_text("stale")  # an earlier run under the same prefix
     sync = Sync(run, str(dest), tmp_path / "stage")
     sync.publish()
-    manifest = json.loads((run / "manifest.json").read_text())
-    assert sorted(p.name for p in dest.iterdir()) == sorted([*(s["path"] for s in manifest["shards"]), "manifest.json"])
-    for shard in manifest["shards"]:
-        assert (dest / shard["path"]).read_bytes() == (run / shard["path"]).read_bytes()
+    local = sorted(p.name for p in run.iterdir() if p.is_file() and p.name != ".fwkit.lock")
+    assert sorted(p.name for p in dest.iterdir()) == local
+    for name in local:
+        assert (dest / name).read_bytes() == (run / name).read_bytes(), name
 
 
-def test_push_then_pull_restores_the_run_and_an_incomplete_one_is_never_published(run: Path, tmp_path: Path) -> None:
+def test_push_then_pull_restores_the_run_and_an_incomplete_one_is_never_published(
+    english_text: str, tmp_path: Path
+) -> None:
+    run = _local_run(tmp_path, english_text, "npy")
     manifest = json.loads((run / "manifest.json").read_text())
     # Make it look mid-run: the last shard is not listed yet and an unfinished file exists.
     manifest["complete"], last = False, manifest["shards"].pop()

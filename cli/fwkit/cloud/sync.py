@@ -42,6 +42,16 @@ IMDS = "http://169.254.169.254"  # AWS_EC2_METADATA_SERVICE_ENDPOINT overrides i
 POLL_SECONDS = 5.0  # how often the watcher looks at the job, the clock and the spot notice
 
 
+def finished_files(manifest: dict[str, Any]) -> list[str]:
+    """The files of the shards the manifest lists, with their companions (Megatron's `.idx`)."""
+    import numpy as np
+
+    from fwkit.engine.formats import make_format
+
+    fmt = make_format(manifest["format"], np.dtype(manifest.get("dtype", "uint16")))
+    return [name for s in manifest["shards"] for name in (s["path"], *fmt.companions(s["path"]))]
+
+
 def say(text: str) -> None:
     print(f"fwkit-sync: {time.strftime('%H:%M:%SZ', time.gmtime())} {text}", file=sys.stderr, flush=True)
 
@@ -69,7 +79,7 @@ class Sync:
     def _upload_shards(self, manifest: dict[str, Any]) -> int:
         """Finished shards not uploaded yet, in one transfer (hard links in a stage directory)."""
         done = self.uploaded()
-        new = [s["path"] for s in manifest["shards"] if s["path"] not in done]
+        new = [name for name in finished_files(manifest) if name not in done]
         if not new:
             return 0
         batch = self.stage / "batch"
@@ -92,7 +102,7 @@ class Sync:
                 manifest = json.loads((self.out_dir / MANIFEST).read_text())
             except FileNotFoundError:
                 return None
-            finished = {s["path"] for s in manifest["shards"]}
+            finished = set(finished_files(manifest))
             try:
                 for path in sorted(p for p in self.out_dir.rglob("*") if p.is_file()):
                     rel = path.relative_to(self.out_dir).as_posix()
@@ -136,9 +146,10 @@ class Sync:
             self.data.get_dir("", self.out_dir, exclude=(MANIFEST,))
             self.job.get_dir(STATE + "files/", self.out_dir)
             shutil.copy2(self.stage / MANIFEST, self.out_dir / MANIFEST)  # last: it needs the files
-            listed = {s["path"] for s in manifest["shards"]}
+            listed = set(finished_files(manifest))
             self._uploaded.write_text("".join(f"{n}\n" for n in uploaded if n in listed))
-            say(f"resumed: {len(listed)} finished shard(s), {manifest['tokens']:,} tokens at the checkpoint")
+            tokens = manifest["tokens"]
+            say(f"resumed: {len(manifest['shards'])} finished shard(s), {tokens:,} tokens at the checkpoint")
             return "resumed"
 
     def push(self) -> None:
@@ -165,11 +176,11 @@ class Sync:
             if not manifest.get("complete"):
                 raise FwkitError(f"{self.out_dir}/{MANIFEST} is not complete: nothing to publish")
             self._upload_shards(manifest)
-            keep = {s["path"] for s in manifest["shards"]}
+            keep = set(finished_files(manifest))
             self.data.delete([k for k in self.data.list_keys() if k not in keep])
             self.data.put(self.out_dir / MANIFEST, MANIFEST)
             self.job.delete(self.job.list_keys(STATE))
-            say(f"published {len(keep)} shard(s) and {MANIFEST} to {self.data.uri}/")
+            say(f"published {len(manifest['shards'])} shard(s) and {MANIFEST} to {self.data.uri}/")
 
 
 def spot_notice(timeout: float = 2.0) -> bool:
