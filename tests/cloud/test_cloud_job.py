@@ -111,3 +111,9 @@ def test_output_size_counts_compressed_inputs_as_their_text() -> None:
     assert output_bytes_for(15 * GiB, None, ["s3://b-1/raw/train.jsonl.zst"]) == math.ceil(15 * GiB * 5 * 2 / 3.5)
     assert output_bytes_for(7 * GiB, None, ["s3://b-1/a.jsonl.gz", "s3://b-1/b.txt"]) == 16 * GiB  # 7 x 4 x 2 / 3.5
     assert output_bytes_for(7 * GiB, "1G", ["s3://b-1/a.zst"]) == GiB  # doctor's measured figure wins
+
+
+def test_output_size_of_wide_tokenizers_is_four_bytes_a_token() -> None:
+    assert output_bytes_for(7 * GiB, None, ["s3://b-1/a.txt"], ["--tokenizer", "o200k_base"]) == 8 * GiB  # 7 x 4 / 3.5
+    assert output_bytes_for(7 * GiB, None, ["s3://b-1/a.txt"], ["--dtype", "uint32"]) == 8 * GiB
+    assert output_bytes_for(7 * GiB, None, ["s3://b-1/a.txt"], ["--format", "npy"]) == 4 * GiB

@@ -8,6 +8,7 @@ Hugging Face token is named by its SSM parameter only.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -98,18 +99,28 @@ def check_reachable(inputs: list[str], out: str | None, streams: bool) -> None:
         )
 
 
+def token_bytes(options: list[str]) -> int:
+    """Bytes a token in the shards: 4 (uint32) for `--dtype uint32` or a tokenizer past 65,536 ids
+    (cl100k_base, o200k_base), else 2 (GPT-2's uint16)."""
+    given = dict(itertools.pairwise(options))
+    wide = given.get("--dtype") == "uint32" or given.get("--tokenizer", "gpt2") != "gpt2"
+    return 4 if wide else TOKEN_BYTES
+
+
 def text_ratio(inputs: list[str]) -> float:
     """Text bytes per stored byte of the inputs: the largest decompression ratio among them."""
     return max([DECOMPRESSION.get("." + uri.rsplit(".", 1)[-1], 1.0) for uri in inputs], default=1.0)
 
 
-def output_bytes_for(input_bytes: int, output_size: str | None, inputs: list[str] | None = None) -> int:
+def output_bytes_for(
+    input_bytes: int, output_size: str | None, inputs: list[str] | None = None, options: list[str] | None = None
+) -> int:
     """The shards' expected size: `--output-size` if given, else from the inputs' (decompressed) size."""
     if output_size:
         return parse_bytes(output_size, "--output-size")
     if input_bytes:
         text = input_bytes * text_ratio(inputs or [])
-        return math.ceil(text * TOKEN_BYTES / CONSERVATIVE_BYTES_PER_TOKEN)
+        return math.ceil(text * token_bytes(options or []) / CONSERVATIVE_BYTES_PER_TOKEN)
     raise FwkitError(
         "give --output-size (about 2 bytes a token: 10B tokens = 20G) or --input-size, "
         "so the instance's disk can be sized"
