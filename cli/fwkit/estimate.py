@@ -101,6 +101,22 @@ def calibrate(sample: str) -> tuple[int, float]:
     return tokens, tokens / elapsed if elapsed > 0 and tokens else 0.0
 
 
+def input_problem(path: Path) -> str | None:
+    """What is wrong with an INPUT before reading it (None: a file or directory that exists)."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return f"{path}: no such file or directory; check the input path"
+    except OSError as err:
+        return f"{path}: cannot be read ({err.strerror}); check its permissions"
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        kind = "a character device" if stat.S_ISCHR(mode) else "a pipe" if stat.S_ISFIFO(mode) else "not a file"
+        return f"{path}: {kind}, not a regular file or directory: give a text, JSONL or parquet file"
+    return None
+
+
 def estimate_inputs(paths: list[Path], text_column: str = "text") -> InputEstimate:
     """Estimate the job for `paths` (files or directories); FwkitError for a missing/unreadable input."""
     inputs = discover(paths)

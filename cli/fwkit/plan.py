@@ -5,7 +5,10 @@
 `fwkit doctor`, `fwkit run` and the cloud bootstrap all decide with `make_plan`. The job's need is
 the streaming job's expected peak (`fwkit.engine.budget`, measured constants) for its worker count;
 the host's limit is what a job started now can get: available RAM, and the cgroup cap minus what
-the cgroup already uses. With `--mem X` the job is sized to X and the host must be able to give X.
+the cgroup already uses. `--mem X` is a ceiling: the job is sized to X, or to the host's limit when
+that is smaller (a 30G ceiling on a 24 GiB host is not a reason for swap or the cloud). Swap and
+the cloud come in only when even the job sized to the host does not fit it (`--workers` fixed too
+high, or a host with almost nothing free). Every printed command runs as printed (shlex-quoted).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fwkit.engine.budget import MiB, size_job
+from fwkit.engine.budget import JobSize, MiB, size_job
 from fwkit.errors import FwkitError
 from fwkit.estimate import InputEstimate
 from fwkit.host.facts import HostFacts
@@ -30,11 +33,13 @@ SWAP_DISK_RESERVE = 1 * GiB  # left free on the swap file's disk, so the system 
 class PlanRequest:
     """What the user asked for (all optional)."""
 
-    mem_bytes: int | None = None  # --mem: the cap to run under
+    mem_bytes: int | None = None  # --mem: the most the job may use
     workers: int | None = None  # --workers: exactly this many
-    inputs: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()  # local INPUT paths
     out_dir: str | None = None
     estimate: InputEstimate | None = None
+    source_args: tuple[str, ...] = ()  # tokenize options naming a non-local source: ("--dataset", "X", ...)
+    problems: tuple[str, ...] = ()  # what is broken already (a missing input): the plan cannot be ready
 
 
 @dataclass
@@ -51,6 +56,7 @@ class Plan:
     instance_usd_per_hour: float | None = None
     reasons: list[str] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # runs, but not as well as it could
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -65,12 +71,18 @@ def _round_up(n: int, step: int) -> int:
     return -(-n // step) * step
 
 
+def _job_args(request: PlanRequest) -> list[str]:
+    """tokenize's part of a command line: the inputs (or the source options) and --out."""
+    inputs = list(request.inputs) or (["INPUT"] if not request.source_args else [])
+    dashdash = ["--"] if any(p.startswith("-") for p in inputs) else []
+    out = ["--out", request.out_dir or "DIR"]
+    return [*request.source_args, *out, *dashdash, *inputs] if dashdash else [*inputs, *request.source_args, *out]
+
+
 def _run_command(request: PlanRequest, mem: int, allow_swap: bool) -> str:
-    inputs = " ".join(shlex.quote(p) for p in request.inputs) or "INPUT"
-    out = shlex.quote(request.out_dir) if request.out_dir else "DIR"
-    swap = " --allow-swap" if allow_swap else ""
-    workers = f" --workers {request.workers}" if request.workers else ""
-    return f"fwkit run --mem {mem_arg(mem)}{swap} -- {inputs} --out {out}{workers}"
+    swap = ["--allow-swap"] if allow_swap else []
+    workers = ["--workers", str(request.workers)] if request.workers else []
+    return shlex.join(["fwkit", "run", "--mem", mem_arg(mem), *swap, *_job_args(request), *workers])
 
 
 def _limit_reason(facts: HostFacts) -> str:
@@ -112,7 +124,12 @@ def _try_swap(plan: Plan, facts: HostFacts, request: PlanRequest) -> bool:
         if room >= size:
             plan.mode, plan.ready, plan.swap_bytes = "swap", False, size
             plan.reasons.append(f"a {format_bytes(size)} swap file closes the gap (slower than RAM, but no OOM kill)")
-            plan.commands.append(f"sudo scripts/swap_setup.sh --size {mem_arg(size)}")
+            if facts.container:
+                plan.reasons.append(
+                    "this runs in a container, whose swap is the host's: add the swap file on the host "
+                    "(the first command, run there), and let the container swap (docker run --memory-swap)"
+                )
+            plan.commands.append(shlex.join(["sudo", "fwkit", "swap", "create", "--size", mem_arg(size)]))
             plan.commands.append(_run_command(request, plan.mem_bytes, allow_swap=True))
             return True
     plan.reasons.append(f"swap is not an option: {why}")
@@ -121,12 +138,13 @@ def _try_swap(plan: Plan, facts: HostFacts, request: PlanRequest) -> bool:
 
 def _cloud_command(request: PlanRequest, mem: int, vcpus: int) -> str:
     """`fwkit cloud up` for this job; the inputs go to S3 under their own names."""
-    args = [f"--mem {mem_arg(mem)}", f"--min-vcpus {vcpus}"]
+    args = ["--mem", mem_arg(mem), "--min-vcpus", str(vcpus)]
     if request.estimate is not None:
-        args.append(f"--input-size {mem_arg(request.estimate.total_bytes)}")
-        args.append(f"--output-size {mem_arg(request.estimate.est_output_bytes)}")
-    names = [f"s3://BUCKET/{shlex.quote(Path(p).name)}" for p in request.inputs] or ["s3://BUCKET/INPUT"]
-    return f"fwkit cloud up {' '.join(args)} -- {' '.join(names)} --out s3://BUCKET/shards"
+        args += ["--input-size", mem_arg(request.estimate.total_bytes)]
+        args += ["--output-size", mem_arg(request.estimate.est_output_bytes)]
+    names = [f"s3://BUCKET/{Path(p).name}" for p in request.inputs]
+    source = [*names, *request.source_args] or ["s3://BUCKET/INPUT"]
+    return shlex.join(["fwkit", "cloud", "up", *args, "--", *source, "--out", "s3://BUCKET/shards"])
 
 
 def _go_cloud(plan: Plan, request: PlanRequest) -> None:
@@ -148,31 +166,48 @@ def _go_cloud(plan: Plan, request: PlanRequest) -> None:
     plan.commands.append(_cloud_command(request, plan.mem_bytes, vcpus))
 
 
+def _size(facts: HostFacts, request: PlanRequest, reasons: list[str]) -> tuple[JobSize, int, bool]:
+    """(the job, the --mem to run it under, ready): `--mem` is a ceiling, lowered to what the host gives."""
+    limit, cpus, ceiling = facts.memory.usable_bytes, facts.cpu.count, request.mem_bytes
+    job = size_job(cpus, limit if ceiling is None else min(ceiling, limit), request.workers)
+    if ceiling is not None and job.peak_bytes > ceiling:
+        mem = _round_up(job.peak_bytes, MEM_STEP)
+        reasons.append(
+            f"--mem {format_bytes(ceiling)} is below the smallest job with {job.workers} worker(s) "
+            f"({format_bytes(job.peak_bytes)}): use --mem {mem_arg(mem)}"
+        )
+        return job, mem, False
+    if ceiling is not None and ceiling <= limit:
+        return job, ceiling, True
+    # --mem in whole MiB: the need rounded up to 256 MiB, but never more than the host gives
+    mem = max(job.peak_bytes, min(limit // MiB * MiB, _round_up(job.peak_bytes, MEM_STEP)))
+    if job.peak_bytes > limit and ceiling is not None:
+        mem = min(ceiling, _round_up(job.peak_bytes, MEM_STEP))
+    elif ceiling is not None:
+        reasons.append(
+            f"--mem {format_bytes(ceiling)} is more than this host can give: the job is sized to "
+            f"what it can give, and runs under --mem {mem_arg(mem)}"
+        )
+    return job, mem, True
+
+
 def make_plan(facts: HostFacts, request: PlanRequest) -> Plan:
     """Decide how to run the job described by `request` on the host described by `facts`."""
-    limit = facts.memory.usable_bytes
-    cpus = facts.cpu.count
+    limit, cpus = facts.memory.usable_bytes, facts.cpu.count
     reasons: list[str] = []
-    ready = True
-    if request.mem_bytes is not None:
-        job = size_job(cpus, request.mem_bytes, request.workers)
-        mem = request.mem_bytes
-        if job.peak_bytes > mem:
-            mem = _round_up(job.peak_bytes, MEM_STEP)
-            ready = False
-            reasons.append(
-                f"--mem {format_bytes(request.mem_bytes)} is below the smallest job with {job.workers} worker(s) "
-                f"({format_bytes(job.peak_bytes)}): use --mem {mem_arg(mem)}"
-            )
-    else:
-        job = size_job(cpus, limit, request.workers)
-        mem = max(job.peak_bytes, min(limit // MiB * MiB, _round_up(job.peak_bytes, MEM_STEP)))  # --mem in whole MiB
-    reasons.append(
+    job, mem, ready = _size(facts, request, reasons)
+    reasons.insert(
+        0,
         f"the streaming job needs about {format_bytes(job.peak_bytes)} "
-        f"({job.workers} worker(s) of {cpus} usable CPUs, {job.item_bytes // 1024} KiB work items)"
+        f"({job.workers} worker(s) of {cpus} usable CPUs, {job.item_bytes // 1024} KiB work items)",
     )
     reasons.append(_limit_reason(facts))
     plan = Plan("streaming", ready, job.workers, job.item_bytes, job.peak_bytes, mem, limit, reasons=reasons)
+    if request.workers and request.workers > cpus:
+        plan.warnings.append(
+            f"--workers {request.workers} is more than the {cpus} usable CPU(s): the extra workers share "
+            f"cores, add memory and no speed; use --workers {cpus} or leave it out"
+        )
     if mem <= limit:
         plan.reasons.append(f"a {mem_arg(mem)} cap fits on this host: run it here")
         plan.commands.append(_run_command(request, mem, allow_swap=False))
@@ -187,4 +222,10 @@ def make_plan(facts: HostFacts, request: PlanRequest) -> Plan:
             f"{format_bytes(facts.disk.free_bytes)} free: choose an --out on a bigger disk, or"
         )
         _go_cloud(plan, request)
+    if request.problems:
+        plan.ready = False
+        plan.commands.clear()
+        plan.reasons.append(
+            f"not ready: {len(request.problems)} problem(s) to fix first (listed above / in `problems`)"
+        )
     return plan

@@ -80,17 +80,27 @@ def test_small_mem_streams_and_exits_0():
     code, doc = doctor_json("--mem", "1G", "--workers", "1")
     assert (code, doc["plan"]["mode"], doc["plan"]["workers"]) == (EXIT_OK, "streaming", 1)
     assert doc["plan"]["mem_bytes"] == 1024**3
-    assert doc["plan"]["commands"] == ["fwkit run --mem 1G -- INPUT --out DIR --workers 1"]
+    assert doc["plan"]["commands"] == ["fwkit run --mem 1G INPUT --out DIR --workers 1"]
 
 
-def test_mem_beyond_ram_and_swap_needs_an_action():
+def test_mem_beyond_ram_and_swap_is_lowered_to_what_the_host_gives():
     code, doc = doctor_json()
     beyond = doc["memory"]["total_bytes"] + doc["swap"]["total_bytes"] + 4 * 1024**3
     code, doc = doctor_json("--mem", f"{beyond // 1024**2}M", "--out", "/tmp/fwkit-doctor-out")
-    assert doc["plan"]["mode"] in ("swap", "cloud")
+    assert (code, doc["plan"]["mode"], doc["plan"]["ready"]) == (EXIT_OK, "streaming", True)
+    assert doc["plan"]["need_bytes"] <= doc["plan"]["mem_bytes"] <= doc["plan"]["limit_bytes"]
+    assert any("is more than this host can give" in r for r in doc["plan"]["reasons"])
+    assert doc["disk"]["path"] == "/tmp"  # the nearest existing parent of --out
+
+
+def test_workers_beyond_ram_and_swap_need_an_action():
+    _, doc = doctor_json()
+    workers = (doc["memory"]["total_bytes"] + doc["swap"]["total_bytes"]) // (100 * 1024**2)  # > 100 MiB each
+    code, doc = doctor_json("--workers", str(workers))
+    assert doc["plan"]["mode"] in ("swap", "cloud") and doc["plan"]["workers"] == workers
     assert not doc["plan"]["ready"] and code == EXIT_ACTION_NEEDED
     assert doc["plan"]["mem_bytes"] > doc["plan"]["limit_bytes"]
-    assert doc["disk"]["path"] == "/tmp"  # the nearest existing parent of --out
+    assert doc["plan"]["warnings"] and "usable CPU(s)" in doc["plan"]["warnings"][0]
 
 
 def test_estimate_is_close_to_the_real_token_count(english_file, tmp_path):
@@ -116,8 +126,19 @@ def test_missing_input_is_broken_exit_2(tmp_path):
     code, doc = doctor_json(str(missing))
     assert code == EXIT_BAD_INPUT
     assert any(str(missing) in p for p in doc["problems"])
+    assert doc["plan"]["ready"] is False and doc["plan"]["commands"] == []
     code, out = doctor(str(missing))
     assert code == EXIT_BAD_INPUT and f"{missing}: no such file" in out
+    assert "✓ Plan" not in out and "! Plan: streaming" in out and "fwkit run" not in out
+
+
+def test_a_device_input_and_a_proc_out_are_named_for_what_they_are():
+    code, out = doctor("--input", "/dev/null", "--out", "/proc/x")
+    assert code == EXIT_BAD_INPUT
+    assert "✗ /dev/null: a character device, not a regular file or directory" in out
+    assert "no such file" not in out
+    assert "✗ Disk: /proc is not a disk" in out and "✓ Disk" not in out
+    assert "/proc is a virtual filesystem (no disk space): choose another --out" in out
 
 
 def test_unreachable_dataset_is_noted_not_estimated():
@@ -140,6 +161,6 @@ def test_human_report_has_marks_and_the_plan_last():
     assert lines[0].startswith("✓ Memory:")
     assert any(line.startswith(("✓ Tokenizer", "✗ Tokenizer")) for line in lines)
     assert "Plan: streaming" in out and "affinity" not in out
-    assert lines[-1].strip() == "fwkit run --mem 1G -- INPUT --out shards"
+    assert lines[-1].strip() == "fwkit run --mem 1G INPUT --out shards"
     _, verbose = doctor("-v")
     assert "affinity" in verbose and "cgroup" in verbose

@@ -56,15 +56,27 @@ def test_cap_below_the_smallest_streaming_job_is_refused_with_the_plan(tmp_path:
     assert not (tmp_path / "o").exists()
 
 
-def test_cap_larger_than_this_host_can_give_is_refused_with_the_plan(tmp_path: Path) -> None:
+def test_cap_larger_than_this_host_can_give_is_lowered_to_what_it_gives(tmp_path: Path) -> None:
     import psutil
 
     src = tmp_path / "a.txt"
     src.write_text("hello\n\nworld\n")
     too_big = f"{psutil.virtual_memory().total // 1024**3 * 4 + 64}G"  # 4x RAM + 64 GiB: never available
-    code, out = fwkit_run("--mem", too_big, "--runtime", "none", "--", src, "--out", tmp_path / "o")
+    code, out = fwkit_run("--mem", too_big, "--runtime", "none", src, "--out", tmp_path / "o", "--quiet")
+    assert code == 0, out
+    assert f"--mem {too_big} is more than this host can give: capping at " in out
+    assert json.loads((tmp_path / "o" / "manifest.json").read_text())["complete"] is True
+
+
+def test_workers_more_than_this_host_can_give_are_refused_with_the_plan(tmp_path: Path) -> None:
+    import psutil
+
+    src = tmp_path / "a.txt"
+    src.write_text("hello\n\nworld\n")
+    workers = (psutil.virtual_memory().total + psutil.swap_memory().total) // (100 * 1024**2)  # > 100 MiB each
+    code, out = fwkit_run("--mem", "64G", "--runtime", "none", src, "--out", tmp_path / "o", "--workers", workers)
     assert code == 1
-    assert "more than this host can give" in out
+    assert "more than this host can give" in out and f"--workers {workers} is more than the" in out
     assert "is `swap`" in out or "is `cloud`" in out
     assert not (tmp_path / "o").exists()
 

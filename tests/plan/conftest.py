@@ -26,6 +26,7 @@ def make_host(
     root: bool = True,
     disk_free: int = 500 * GiB,
     swap_disk_free: int = 500 * GiB,
+    container: bool = False,
 ) -> HostFacts:
     memory = MemoryFacts(
         total_bytes=available + GiB,
@@ -48,6 +49,7 @@ def make_host(
         cloud=CloudFacts(False, None),
         tokenizer=TokenizerFacts(True),
         root=root,
+        container=container,
     )
 
 

@@ -27,7 +27,7 @@ def test_plenty_of_memory_streams_with_every_cpu(host):
     assert (plan.mode, plan.ready, plan.workers) == ("streaming", True, 4)
     assert plan.need_bytes == size_job(4, None).peak_bytes
     assert plan.need_bytes <= plan.mem_bytes <= plan.limit_bytes
-    assert plan.commands == [f"fwkit run --mem {mem_arg(plan.mem_bytes)} -- train.txt --out shards"]
+    assert plan.commands == [f"fwkit run --mem {mem_arg(plan.mem_bytes)} train.txt --out shards"]
 
 
 def test_cgroup_headroom_is_the_limit(host):
@@ -48,7 +48,7 @@ def test_workers_are_reduced_to_fit(host):
 def test_small_mem_fits(host):
     plan = make_plan(host(), PlanRequest(mem_bytes=GiB, workers=2))
     assert (plan.mode, plan.ready, plan.workers, plan.mem_bytes) == ("streaming", True, 2, GiB)
-    assert plan.commands[0].startswith("fwkit run --mem 1G -- INPUT --out DIR")
+    assert plan.commands[0].startswith("fwkit run --mem 1G INPUT --out DIR")
     assert plan.commands[0].endswith("--workers 2")
 
 
@@ -59,37 +59,82 @@ def test_mem_below_the_smallest_job_is_raised(host):
     assert any("below the smallest job" in r for r in plan.reasons)
 
 
-def test_mem_above_the_host_with_swap_room_as_root_is_swap(host):
-    plan = make_plan(host(available=8 * GiB), PlanRequest(mem_bytes=12 * GiB, inputs=("a.txt",), out_dir="o"))
+# 64 workers need more than 4 GiB even with the smallest work items: only swap or the cloud can run them.
+TOO_BIG = {"mem_bytes": 12 * GiB, "workers": 64}
+
+
+@pytest.mark.parametrize(("available", "mem"), [(24 * GiB, 30 * GiB), (990 * MiB, 2 * GiB), (8 * GiB, 200 * GiB)])
+def test_mem_above_the_host_is_a_ceiling_lowered_to_what_it_gives(host, available, mem):
+    plan = make_plan(host(available=available, cpus=2), PlanRequest(mem_bytes=mem, inputs=("big15.txt",)))
+    assert (plan.mode, plan.ready, plan.swap_bytes, plan.instance) == ("streaming", True, None, None)
+    assert plan.need_bytes <= plan.mem_bytes <= available
+    assert any("is more than this host can give" in r for r in plan.reasons), plan.reasons
+    assert plan.commands == [f"fwkit run --mem {mem_arg(plan.mem_bytes)} big15.txt --out DIR"]
+
+
+def test_a_job_larger_than_the_host_with_swap_room_as_root_is_swap(host):
+    plan = make_plan(host(available=4 * GiB), PlanRequest(**TOO_BIG, inputs=("a.txt",), out_dir="o"))
     assert (plan.mode, plan.ready) == ("swap", False)
-    assert plan.swap_bytes is not None and plan.swap_bytes >= 4 * GiB
+    assert plan.need_bytes <= plan.mem_bytes <= 12 * GiB
+    assert plan.swap_bytes is not None and plan.swap_bytes >= plan.mem_bytes - 4 * GiB
     assert plan.commands == [
-        f"sudo scripts/swap_setup.sh --size {mem_arg(plan.swap_bytes)}",
-        "fwkit run --mem 12G --allow-swap -- a.txt --out o",
+        f"sudo fwkit swap create --size {mem_arg(plan.swap_bytes)}",
+        f"fwkit run --mem {mem_arg(plan.mem_bytes)} --allow-swap a.txt --out o --workers 64",
     ]
+    assert not any("container" in r for r in plan.reasons)
+
+
+def test_swap_in_a_container_is_added_on_the_host(host):
+    plan = make_plan(host(available=4 * GiB, container=True), PlanRequest(**TOO_BIG))
+    assert plan.mode == "swap" and plan.commands[0].startswith("sudo fwkit swap create --size ")
+    assert any("add the swap file on the host" in r for r in plan.reasons), plan.reasons
 
 
 def test_existing_swap_that_covers_the_gap_runs_as_is(host):
-    plan = make_plan(host(available=8 * GiB, swap_free=8 * GiB), PlanRequest(mem_bytes=12 * GiB))
+    plan = make_plan(host(available=4 * GiB, swap_free=8 * GiB), PlanRequest(**TOO_BIG))
     assert (plan.mode, plan.ready, plan.swap_bytes) == ("swap", True, None)
-    assert plan.commands == ["fwkit run --mem 12G --allow-swap -- INPUT --out DIR"]
+    assert plan.commands == [f"fwkit run --mem {mem_arg(plan.mem_bytes)} --allow-swap INPUT --out DIR --workers 64"]
+
+
+def test_more_workers_than_cpus_warns(host):
+    assert make_plan(host(cpus=2), PlanRequest(workers=2)).warnings == []
+    plan = make_plan(host(cpus=2), PlanRequest(workers=64))
+    assert plan.warnings == [
+        "--workers 64 is more than the 2 usable CPU(s): the extra workers share cores, add memory and no speed; "
+        "use --workers 2 or leave it out"
+    ]
+
+
+def test_problems_make_the_plan_not_ready_and_print_no_command(host):
+    plan = make_plan(host(), PlanRequest(inputs=("missing.txt",), problems=("missing.txt: no such file",)))
+    assert (plan.mode, plan.ready, plan.commands) == ("streaming", False, [])
+
+
+def test_dataset_commands_keep_each_option_its_own_word(host):
+    request = PlanRequest(out_dir="edu dir", source_args=("--dataset", "HuggingFaceFW/fineweb-edu", "--subset", "s"))
+    plan = make_plan(host(), request)
+    assert plan.commands == [
+        f"fwkit run --mem {mem_arg(plan.mem_bytes)} --dataset HuggingFaceFW/fineweb-edu --subset s --out 'edu dir'"
+    ]
 
 
 @pytest.mark.parametrize(
     ("facts_kwargs", "why"),
     [
         ({"root": False}, "needs root"),
-        ({"swap_allowed": False, "limit": 8 * GiB}, "forbids swap"),
-        ({"swap_cap": GiB, "limit": 8 * GiB}, "lets this job swap only"),
+        ({"swap_allowed": False, "limit": 4 * GiB}, "forbids swap"),
+        ({"swap_cap": GiB, "limit": 4 * GiB}, "lets this job swap only"),
         ({"swap_disk_free": 2 * GiB}, "does not fit on /"),
     ],
 )
 def test_no_swap_possible_is_cloud(host, facts_kwargs, why):
-    plan = make_plan(host(available=8 * GiB, **facts_kwargs), PlanRequest(mem_bytes=12 * GiB))
+    plan = make_plan(host(available=4 * GiB, **facts_kwargs), PlanRequest(**TOO_BIG))
     assert (plan.mode, plan.ready) == ("cloud", False)
     assert any(why in r for r in plan.reasons), plan.reasons
     assert plan.instance is not None and plan.instance_usd_per_hour is not None
-    assert plan.commands == ["fwkit cloud up --mem 12G --min-vcpus 1 -- s3://BUCKET/INPUT --out s3://BUCKET/shards"]
+    assert plan.commands == [
+        f"fwkit cloud up --mem {mem_arg(plan.mem_bytes)} --min-vcpus 64 -- s3://BUCKET/INPUT --out s3://BUCKET/shards"
+    ]
 
 
 def test_output_larger_than_the_disk_is_cloud(host):
@@ -110,7 +155,7 @@ def test_output_that_fits_keeps_streaming(host):
 
 
 def test_no_instance_big_enough_says_so(host):
-    plan = make_plan(host(root=False), PlanRequest(mem_bytes=100_000 * GiB))
+    plan = make_plan(host(root=False), PlanRequest(mem_bytes=100_000 * GiB, workers=100_000))
     assert plan.mode == "cloud" and plan.instance is None and plan.commands == []
     assert any("no instance type" in r for r in plan.reasons)
 

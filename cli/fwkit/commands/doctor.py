@@ -59,8 +59,10 @@ def doctor(
 ) -> None:
     """Find the limits that get jobs "Killed" (RAM, cgroup cap, swap, disk) and say how to run."""
     from fwkit.errors import EXIT_ACTION_NEEDED, EXIT_BAD_INPUT, EXIT_OK, FwkitError
+    from fwkit.estimate import input_problem
     from fwkit.host.facts import gather
     from fwkit.plan import PlanRequest, make_plan
+    from fwkit.runtime.launch import predict
     from fwkit.sizes import parse_bytes
 
     mem_bytes = parse_bytes(mem, "--mem") if mem else None
@@ -70,31 +72,43 @@ def doctor(
     notes: list[str] = []
     if not facts.tokenizer.ok:
         problems.append(f"tokenizer: {facts.tokenizer.error}")
+    if facts.disk.total_bytes == 0:
+        problems.append(f"--out {out}: {facts.disk.path} is a virtual filesystem (no disk space): choose another --out")
+    elif not facts.disk.writable:
+        problems.append(f"--out {out}: {facts.disk.path} is not writable by this user: choose another --out")
     estimate = None
-    if paths:
+    bad = [why for why in map(input_problem, paths) if why]
+    problems += bad
+    if paths and not bad:
         from fwkit.estimate import estimate_inputs
 
         try:
             estimate = estimate_inputs(paths, text_column)
         except FwkitError as err:
             problems.append(err.message)
+    source_args: tuple[str, ...] = ()
     if dataset:
         from fwkit.estimate import estimate_dataset_job
         from fwkit.sources.hub import HubSpec
 
         estimate, how = estimate_dataset_job(HubSpec(dataset, subset, split, revision, text_column=text_column))
         notes.append(how if estimate else f"{how}; its size is unknown, the plan assumes streaming")
+        source_args = dataset_args(dataset, subset, split, revision, text_column)
     request = PlanRequest(
         mem_bytes=mem_bytes,
         workers=workers,
-        inputs=tuple(str(p) for p in paths) or ((f"--dataset {dataset}",) if dataset else ()),
+        inputs=tuple(str(p) for p in paths),
         out_dir=str(out) if out else None,
         estimate=estimate,
+        source_args=source_args,
+        problems=tuple(problems),
     )
     plan = make_plan(facts, request)
+    runtime, why = predict(facts.docker.available)
     if as_json:
         doc: dict[str, Any] = {
             **facts.to_json(),
+            "runtime": {"auto": runtime.value, "why": why},
             "inputs": {**estimate.to_json(), "est_seconds": round(estimate.est_seconds(plan.workers), 1)}
             if estimate
             else None,
@@ -106,11 +120,24 @@ def doctor(
     else:
         from rich.console import Console
 
-        render(Console(highlight=False, soft_wrap=True), facts, estimate, plan, problems + notes, verbose)
+        console = Console(highlight=False, soft_wrap=True)
+        render(console, facts, estimate, plan, (runtime.value, why), problems + notes, verbose)
     raise typer.Exit(EXIT_BAD_INPUT if problems else EXIT_OK if plan.ready else EXIT_ACTION_NEEDED)
 
 
 doctor.__doc__ = f"{doctor.__doc__}\n{EXAMPLE}"
+
+
+def dataset_args(
+    dataset: str, subset: str | None, split: str, revision: str | None, text_column: str
+) -> tuple[str, ...]:
+    """The tokenize options that name this --dataset source, non-defaults only, for printed commands."""
+    args = ["--dataset", dataset]
+    args += ["--subset", subset] if subset else []
+    args += ["--split", split] if split != "train" else []
+    args += ["--revision", revision] if revision else []
+    args += ["--text-column", text_column] if text_column != "text" else []
+    return tuple(args)
 
 
 def _duration(seconds: float) -> str:
@@ -134,6 +161,7 @@ def render(
     facts: HostFacts,
     estimate: InputEstimate | None,
     plan: Plan,
+    runtime: tuple[str, str],
     problems: list[str],
     verbose: bool,
 ) -> None:
@@ -166,13 +194,14 @@ def render(
     )
     quota = f"quota {c.quota:g} CPUs" if c.quota is not None else "no CPU quota"
     _line(console, OK, "CPUs", f"{c.count} usable", [f"affinity {c.affinity}, {quota}"], verbose)
-    disk_ok = estimate is None or estimate.est_output_bytes <= d.free_bytes
-    _line(console, OK if disk_ok else BAD, "Disk", f"{fb(d.free_bytes)} free at {d.path}", [], verbose)
+    disk_ok = (estimate is None or estimate.est_output_bytes <= d.free_bytes) and d.total_bytes > 0 and d.writable
+    disk_text = f"{fb(d.free_bytes)} free at {d.path}" if d.total_bytes else f"{d.path} is not a disk"
+    _line(console, OK if disk_ok else BAD, "Disk", disk_text, [], verbose)
     dk = facts.docker
     docker_text = (
         f"engine {dk.server_version} (cgroup v{dk.cgroup_version}, {dk.cgroup_driver})"
         if dk.available
-        else "not reachable: `fwkit run` will use a native cgroup"
+        else f"not reachable: `fwkit run` will use --runtime {runtime[0]} ({runtime[1]})"
     )
     swap_limit = f"swap limit supported: {dk.swap_limit}"
     _line(console, OK if dk.available else WARN, "Docker", docker_text, [dk.error or swap_limit], verbose)
@@ -185,6 +214,7 @@ def render(
     tok = facts.tokenizer
     _line(console, OK if tok.ok else BAD, "Tokenizer", "GPT-2 ranks intact" if tok.ok else str(tok.error), [], verbose)
     root_text = "yes" if facts.root else "no (swap files and native cgroups need root)"
+    root_text += "; in a container (its swap is the host's)" if facts.container else ""
     _line(console, OK, "Root", root_text, [], verbose)
     if estimate is not None:
         text = (
@@ -212,6 +242,8 @@ def render_plan(console: Console, plan: Plan) -> None:
     console.print(f"\n{mark} [bold]Plan: {plan.mode}{where}[/], {plan.workers} worker(s)")
     for reason in plan.reasons:
         console.print(f"  - {escape(reason)}")
+    for warning in plan.warnings:
+        console.print(f"  {WARN} {escape(warning)}")
     if plan.commands:
         console.print("  Next:" if plan.ready else "  Do this first, then run:")
         for command in plan.commands:

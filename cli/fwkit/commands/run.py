@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from fwkit.runtime.launch import Runtime
+
+if TYPE_CHECKING:
+    from fwkit.plan import Plan
+    from fwkit.runtime.job import JobSpec
+    from fwkit.runtime.stop import Echo
 
 EXAMPLE = """
 Examples:
@@ -35,7 +40,10 @@ def run(
         typer.Option("--mem", help="Hard memory cap for the whole job (16G, 512M; binary units).", envvar="FWKIT_MEM"),
     ] = "",
     runtime: Annotated[
-        Runtime, typer.Option(help="docker, cgroup (native), none (uncapped), or auto: the first available.")
+        Runtime,
+        typer.Option(
+            help="docker, cgroup (native), none (uncapped), or auto: the first available.", envvar="FWKIT_RUNTIME"
+        ),
     ] = Runtime.auto,
     image: Annotated[
         str | None, typer.Option(help="Job image (default fwkit:<version>; built when missing).", envvar="FWKIT_IMAGE")
@@ -55,7 +63,7 @@ def run(
     from fwkit.runtime.image import DEFAULT_BASE_IMAGE, default_tag
     from fwkit.runtime.job import NETWORK_OPTIONS, JobSpec, split_tokenize_args
     from fwkit.runtime.launch import RunSettings, choose, execute
-    from fwkit.runtime.preflight import check_plan
+    from fwkit.runtime.preflight import plan_job
     from fwkit.sizes import parse_bytes
 
     if not mem:
@@ -84,8 +92,10 @@ def run(
         needs_network=network,
     )
     workers = parsed.values.get("workers")
-    text_column = parsed.values.get("text_column") or "text"
-    check_plan(spec, int(workers) if workers and workers.isdigit() else None, text_column, force, echo)
+    plan = plan_job(
+        spec, int(workers) if workers and workers.isdigit() else None, parsed.values.get("text_column") or "text"
+    )
+    spec = _judge(plan, spec, force, echo, warn)
     settings = RunSettings(runtime, image or default_tag(), base_image or DEFAULT_BASE_IMAGE)
     chosen = choose(runtime, echo)
     if parsed.values.get("engine") == "ray" and chosen is Runtime.docker:
@@ -103,3 +113,30 @@ def run(
 
 
 run.__doc__ = (run.__doc__ or "") + EXAMPLE
+
+
+def _judge(plan: Plan, spec: JobSpec, force: bool, echo: Echo, warn: Echo) -> JobSpec:
+    """Print the plan when it is not to stream here, and refuse (exit 1) unless --force; else the spec to run."""
+    from dataclasses import replace
+
+    from rich.console import Console
+
+    from fwkit.commands.doctor import render_plan
+    from fwkit.errors import EXIT_ACTION_NEEDED, FwkitError
+    from fwkit.runtime.preflight import refusal
+    from fwkit.sizes import format_bytes
+
+    for warning in plan.warnings:
+        warn(warning)
+    why = refusal(plan, spec.mem_bytes)
+    if why is None:
+        echo(f"plan: streaming, {plan.workers} worker(s), expected peak {format_bytes(plan.need_bytes)}")
+        if plan.mem_bytes < spec.mem_bytes:
+            echo(f"--mem {spec.mem_text} is more than this host can give: capping at {format_bytes(plan.mem_bytes)}")
+            return replace(spec, mem_bytes=plan.mem_bytes)
+        return spec
+    render_plan(Console(stderr=True, highlight=False, soft_wrap=True), plan)
+    if not force:
+        raise FwkitError(f"{why}: do what it says above, or add --force to run anyway", EXIT_ACTION_NEEDED)
+    echo(f"{why} (--force: running anyway)")
+    return spec

@@ -12,7 +12,8 @@ from pathlib import Path
 class DiskFacts:
     path: str  # the directory that was measured (the nearest existing parent of the one asked for)
     free_bytes: int  # free to an unprivileged writer (statvfs f_bavail)
-    total_bytes: int
+    total_bytes: int  # 0: a virtual filesystem (/proc, /sys), no place for files
+    writable: bool = True  # this user may create files there
 
 
 def nearest_existing(path: Path) -> Path:
@@ -25,4 +26,4 @@ def nearest_existing(path: Path) -> Path:
 def read_disk_facts(path: Path) -> DiskFacts:
     where = nearest_existing(path)
     usage = shutil.disk_usage(where)
-    return DiskFacts(str(where), usage.free, usage.total)
+    return DiskFacts(str(where), usage.free, usage.total, os.access(where, os.W_OK))

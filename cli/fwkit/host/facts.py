@@ -24,6 +24,7 @@ from fwkit.host.tools import (
     DockerFacts,
     TerraformFacts,
     TokenizerFacts,
+    in_container,
     is_root,
     probe_cloud_credentials,
     probe_docker,
@@ -31,7 +32,7 @@ from fwkit.host.tools import (
     probe_tokenizer,
 )
 
-SWAP_DIR = Path("/")  # where `scripts/swap_setup.sh` puts the swap file by default (/swapfile)
+SWAP_DIR = Path("/")  # where `fwkit swap create` puts the swap file by default (/swapfile)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class HostFacts:
     cloud: CloudFacts
     tokenizer: TokenizerFacts
     root: bool
+    container: bool = False  # in a container: swap must be added on the host
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON types, keyed as docs/doctor.md documents them."""
@@ -79,4 +81,5 @@ def gather(out_dir: Path = Path("."), probes: bool = True, source: CgroupSource 
             cloud=probe_cloud_credentials(),
             tokenizer=tokenizer.result(),
             root=is_root(),
+            container=in_container(),
         )

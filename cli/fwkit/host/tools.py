@@ -126,3 +126,18 @@ def probe_tokenizer() -> TokenizerFacts:
 
 def is_root() -> bool:
     return os.geteuid() == 0
+
+
+CONTAINER_MARKERS = (Path("/.dockerenv"), Path("/run/.containerenv"))  # Docker's and Podman's
+CONTAINER_CGROUP_WORDS = ("docker", "kubepods", "containerd", "libpod", "lxc")
+
+
+def in_container(root: Path = Path("/")) -> bool:
+    """Whether this process runs in a container: its swap, and its cgroup's parents, are the host's."""
+    if any((root / marker.relative_to("/")).exists() for marker in CONTAINER_MARKERS):
+        return True
+    try:
+        groups = (root / "proc/1/cgroup").read_text()
+    except OSError:
+        return False
+    return any(word in groups for word in CONTAINER_CGROUP_WORDS)

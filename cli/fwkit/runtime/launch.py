@@ -29,23 +29,28 @@ class RunSettings:
     base_image: str
 
 
+def predict(docker_reachable: bool) -> tuple[Runtime, str]:
+    """What `auto` becomes on this host, and why: `fwkit doctor` says it, `fwkit run` does it."""
+    from fwkit.runtime.cgroup import find_hierarchy, native_cap
+
+    if docker_reachable:
+        return Runtime.docker, "the Docker engine answered"
+    how = native_cap(find_hierarchy())
+    if how is not None:
+        return Runtime.cgroup, f"no Docker engine; capping with a {how}"
+    return Runtime.none, "no Docker engine and no cgroup we may use: the cap is not enforced"
+
+
 def choose(requested: Runtime, echo: Echo) -> Runtime:
     """The runtime to use, said out loud: `auto` becomes the first one this host supports."""
-    from fwkit.runtime.cgroup import find_hierarchy, native_cap
     from fwkit.runtime.container import engine_reachable
 
     if requested is not Runtime.auto:
         echo(f"runtime: {requested.value}")
         return requested
-    if engine_reachable():
-        echo("runtime: docker (auto: the Docker engine answered)")
-        return Runtime.docker
-    how = native_cap(find_hierarchy())
-    if how is not None:
-        echo(f"runtime: cgroup (auto: no Docker engine; capping with a {how})")
-        return Runtime.cgroup
-    echo("runtime: none (auto: no Docker engine and no cgroup we may use)")
-    return Runtime.none
+    runtime, why = predict(engine_reachable())
+    echo(f"runtime: {runtime.value} (auto: {why})")
+    return runtime
 
 
 def execute(spec: JobSpec, settings: RunSettings, echo: Echo, warn: Echo) -> tuple[int, str]:

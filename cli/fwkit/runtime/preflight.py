@@ -1,25 +1,23 @@
-"""Before a capped run: the doctor's plan for this cap, and a refusal (exit 1) when it is not to stream here.
+"""Before a capped run: the doctor's plan for this cap, and whether it says to stream here.
 
-`fwkit doctor --mem 16G INPUT --out DIR` and `fwkit run --mem 16G -- INPUT --out DIR` decide with the
-same `fwkit.plan.make_plan` on the same host facts: a cap below the smallest streaming job, or one
-this host cannot give (plan `swap` or `cloud`), is refused with the plan printed, unless --force.
+`fwkit doctor --mem 16G INPUT --out DIR` and `fwkit run --mem 16G INPUT --out DIR` decide with the
+same `fwkit.plan.make_plan` on the same host facts. This module only makes the plan and judges it;
+`fwkit run` (a command) prints it: a cap below the smallest streaming job, or one the host cannot
+give even to the smallest job (plan `swap` or `cloud`), is refused unless --force. A cap above what
+the host can give is lowered to the plan's `--mem`, as doctor says.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from fwkit.errors import EXIT_ACTION_NEEDED, FwkitError
+from fwkit.plan import Plan
 from fwkit.runtime.job import JobSpec
-from fwkit.runtime.stop import Echo
 from fwkit.sizes import format_bytes
 
 
-def check_plan(spec: JobSpec, workers: int | None, text_column: str, force: bool, echo: Echo) -> None:
-    """Make the plan for this job and cap; raise (exit 1) unless it is `streaming` and ready, or --force."""
-    from rich.console import Console
-
-    from fwkit.commands.doctor import render_plan
+def plan_job(spec: JobSpec, workers: int | None, text_column: str) -> Plan:
+    """The plan for this job under its `--mem`, on this host (no Docker/Terraform probes)."""
     from fwkit.estimate import estimate_inputs
     from fwkit.host.facts import gather
     from fwkit.plan import PlanRequest, make_plan
@@ -28,12 +26,11 @@ def check_plan(spec: JobSpec, workers: int | None, text_column: str, force: bool
     request = PlanRequest(
         mem_bytes=spec.mem_bytes, workers=workers, inputs=spec.inputs, out_dir=spec.out, estimate=estimate
     )
-    plan = make_plan(gather(Path(spec.out), probes=False), request)
+    return make_plan(gather(Path(spec.out), probes=False), request)
+
+
+def refusal(plan: Plan, mem_bytes: int) -> str | None:
+    """Why this plan is not to run here as is (None: stream it)."""
     if plan.mode == "streaming" and plan.ready:
-        echo(f"plan: streaming, {plan.workers} worker(s), expected peak {format_bytes(plan.need_bytes)}")
-        return
-    render_plan(Console(stderr=True, highlight=False, soft_wrap=True), plan)
-    what = f"the plan for a {format_bytes(spec.mem_bytes)} cap is `{plan.mode}`" + ("" if plan.ready else ", not ready")
-    if not force:
-        raise FwkitError(f"{what}: do what it says above, or add --force to run anyway", EXIT_ACTION_NEEDED)
-    echo(f"{what} (--force: running anyway)")
+        return None
+    return f"the plan for a {format_bytes(mem_bytes)} cap is `{plan.mode}`" + ("" if plan.ready else ", not ready")
