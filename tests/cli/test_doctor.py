@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -164,3 +166,37 @@ def test_human_report_has_marks_and_the_plan_last():
     assert lines[-1].strip() == "fwkit run --mem 1G INPUT --out shards"
     _, verbose = doctor("-v")
     assert "affinity" in verbose and "cgroup" in verbose
+
+
+NO_ENGINE = {"DOCKER_HOST": "unix:///nonexistent/fwkit-test.sock"}  # a Docker engine that is not there
+
+
+def _doctor_and_run_runtimes() -> tuple[str, str]:
+    """(what doctor predicts for `--runtime auto`, what `fwkit run` then picks), on this host."""
+    from fwkit.runtime.launch import Runtime, choose
+
+    result = runner.invoke(app, ["doctor", "--json"], env=NO_ENGINE)
+    said: list[str] = []
+    picked = choose(Runtime.auto, said.append)
+    assert said == [f"runtime: {picked.value} (auto: {json.loads(result.stdout)['runtime']['why']})"]
+    return json.loads(result.stdout)["runtime"]["auto"], picked.value
+
+
+def test_doctor_predicts_the_runtime_fwkit_run_picks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", NO_ENGINE["DOCKER_HOST"])
+    predicted, picked = _doctor_and_run_runtimes()
+    assert predicted == picked
+    out = runner.invoke(app, ["doctor"], env=NO_ENGINE).output
+    assert f"not reachable: `fwkit run` will use --runtime {picked}" in out
+
+
+def test_doctor_predicts_no_runtime_for_a_non_root_user_without_systemd_simulated(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Simulated (geteuid patched): this machine's Python lives under /root, which no other user can read."""
+    monkeypatch.setenv("DOCKER_HOST", NO_ENGINE["DOCKER_HOST"])
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)  # no systemd-run: no user scope
+    assert _doctor_and_run_runtimes() == ("none", "none")
+    out = runner.invoke(app, ["doctor"], env=NO_ENGINE).output
+    assert "`fwkit run` will use --runtime none (no Docker engine and no cgroup we may use" in out
