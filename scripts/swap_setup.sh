@@ -184,6 +184,7 @@ if [[ $REMOVE -eq 1 ]]; then
     fi
     [[ $changed -eq 1 ]] || echo "$SWAP_PATH: no swap file, not active, not in $FSTAB; nothing to do"
     UNDO=()
+    [[ $DRY_RUN -eq 0 ]] || echo "dry run: nothing changed"
     exit 0
 fi
 

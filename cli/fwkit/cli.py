@@ -34,6 +34,13 @@ def print_error(message: str) -> None:
 class FwkitGroup(TyperGroup):
     """Turns `FwkitError` (and, without --debug, any crash) into one line and an exit code."""
 
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        """Before parsing (which prints --help), drop the flags' `<bool>` metavars everywhere."""
+        from fwkit.commands.helptext import hide_flag_types
+
+        hide_flag_types(self, self.context_class(self, info_name=info_name, **self.context_settings))
+        return super().make_context(info_name, args, parent, **extra)
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)

@@ -36,9 +36,12 @@ def parse_count(text: str, what: str = "count") -> int:
 
 
 def format_bytes(n: float) -> str:
-    """Bytes -> `1.5 GiB`; binary units, as `free -h` and Docker print them."""
+    """Bytes -> `1.5 GiB`; binary units, as `free -h` and Docker print them.
+
+    A value that rounds to 1024.0 of a unit is printed in the next one (1 GiB - 4 KiB: `1.0 GiB`).
+    """
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(n) < 1024 or unit == "TiB":
+        if abs(round(n, 0 if unit == "B" else 1)) < 1024 or unit == "TiB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     raise AssertionError("unreachable")

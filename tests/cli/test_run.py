@@ -122,3 +122,17 @@ def test_auto_without_docker_falls_back_to_a_cgroup_and_says_so(corpus_file: Pat
     assert code == 0, text
     assert "runtime: cgroup (auto: no Docker engine; capping with a cgroup v" in text
     assert "done (cgroup): " in text
+
+
+def test_the_commands_in_docs_run_md_parse_as_written(tmp_path: Path) -> None:
+    """docs/run.md shows `fwkit run` without `--` (none is needed): each of its commands parses."""
+    import shlex
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "run.md").read_text()
+    commands = [line.removeprefix("$ ") for line in docs.splitlines() if line.startswith("$ fwkit run ")]
+    assert commands and "Put `--` before the inputs" not in docs
+    for command in commands:
+        argv = shlex.split(command)[2:]
+        assert "--" not in argv, command
+        code, out = fwkit_run(*argv, "--runtime", "none")  # the inputs do not exist here
+        assert code == 2 and "no such file" in out.lower() and "No such option" not in out, (command, out)

@@ -53,10 +53,27 @@ def test_dry_run_and_refusal_exit_codes(sandbox: SwapSandbox) -> None:
     assert code == 0, out
     assert f"+ fallocate -l {3 * GiB // 2} {sandbox.path}.fwkit-new" in out  # 1.5G passed on as 1536M
     assert not sandbox.path.exists()
+    assert out.rstrip().endswith("dry run: nothing changed")
+    code, out = _swap("create", "--size", "64M", "--path", str(sandbox.path))
+    assert code == 0 and active_kib(sandbox.path), out
+    code, out = _swap("remove", "--path", str(sandbox.path), "--dry-run")
+    assert code == 0 and f"+ swapoff {sandbox.path}" in out, out
+    assert out.rstrip().endswith("dry run: nothing changed")
+    assert active_kib(sandbox.path) and sandbox.path.exists()
+    assert _swap("remove", "--path", str(sandbox.path))[0] == 0
     sandbox.path.write_text("not swap\n")
     code, out = _swap("create", "--size", "64M", "--path", str(sandbox.path))
     assert code == 2 and "exists and is not a swap file" in out
     assert sandbox.path.read_text() == "not swap\n"
+
+
+def test_sizes_near_a_unit_print_in_the_larger_unit() -> None:
+    """/proc/swaps counts a 1 GiB swap file as 1 GiB minus its header page: 1.0 GiB, not 1024.0 MiB."""
+    from fwkit.sizes import format_bytes
+
+    assert format_bytes(GiB - 4096) == "1.0 GiB"
+    assert format_bytes(1023 * MiB) == "1023.0 MiB"
+    assert format_bytes(1023) == "1023 B" and format_bytes(1024 * 1024 - 1) == "1.0 MiB"
 
 
 def test_size_auto_needs_mem() -> None:

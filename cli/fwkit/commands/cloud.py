@@ -11,23 +11,21 @@ from typing import Annotated, Any
 
 import typer
 
+from fwkit.commands.helptext import with_examples
+
 app = typer.Typer(
     help="Run a job on one AWS instance that terminates itself (Terraform). See docs/cloud.md.",
     no_args_is_help=True,
 )
 
-EXAMPLE = """
-Examples:
-
-  fwkit cloud estimate --mem 100G --input sample.txt
-
-  fwkit cloud up --mem 16G --input-size 15G -- s3://my-bucket/raw/train.txt --out s3://my-bucket/shards --format npy
-
-  fwkit cloud up --mem 32G --spot --output-size 20G --hf-token-param /fwkit/hf_token \\
-      -- --dataset HuggingFaceFW/fineweb-edu --subset sample-10BT --out s3://my-bucket/edu --format llmc
-
-  fwkit cloud up --resume ...same job...   # after a spot reclaim or max_hours: continue from S3
-"""
+EXAMPLES = [
+    "fwkit cloud estimate --mem 100G --input sample.txt",
+    "fwkit cloud up --mem 16G --input-size 15G \\\n    -- s3://my-bucket/raw/train.txt --out s3://my-bucket/shards",
+    "fwkit cloud up --mem 32G --spot --output-size 20G \\\n"
+    "    --hf-token-param /fwkit/hf_token -- --dataset HuggingFaceFW/fineweb-edu \\\n"
+    "    --subset sample-10BT --out s3://my-bucket/edu --format llmc",
+    "fwkit cloud up --resume ...same job...   # after a spot reclaim or max_hours",
+]
 
 Mem = Annotated[str, typer.Option("--mem", help="Memory cap for the job (16G, 100G): sizes the instance.")]
 MinVcpus = Annotated[int, typer.Option("--min-vcpus", min=1, help="Fewest vCPUs (one worker each).")]
@@ -184,7 +182,9 @@ def _job_command(apply: bool) -> Any:
 plan = _job_command(apply=False)
 plan.__doc__ = "Write the job's variables and run `terraform plan` (needs AWS credentials; creates nothing)."
 up = _job_command(apply=True)
-up.__doc__ = "Plan, show the price, confirm, and start the instance that runs the job and terminates." + EXAMPLE
+up.__doc__ = with_examples(
+    "Plan, show the price, confirm, and start the instance that runs the job and terminates.", EXAMPLES
+)
 _job_settings = {"allow_extra_args": True, "ignore_unknown_options": True}
 app.command("plan", context_settings=_job_settings)(plan)
 app.command("up", context_settings=_job_settings)(up)

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from fwkit.commands.helptext import with_examples
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -22,17 +24,12 @@ if TYPE_CHECKING:
 
 OK, WARN, BAD = "[green]✓[/]", "[yellow]![/]", "[red]✗[/]"
 
-EXAMPLE = """
-Examples:
-
-  fwkit doctor
-
-  fwkit doctor --mem 16G train.txt --out shards -v
-
-  fwkit doctor --json fineweb/ | jq .plan
-
-Exit codes: 0 the plan runs here as is, 1 do something first (swap or cloud), 2 something is broken.
-"""
+EXAMPLES = [
+    "fwkit doctor",
+    "fwkit doctor --mem 16G train.txt --out shards -v",
+    "fwkit doctor --json fineweb/ | jq .plan",
+]
+NOTES = "Exit codes: 0 the plan runs here as is, 1 do something first (swap or cloud), 2 something is broken."
 
 
 def doctor(
@@ -125,7 +122,7 @@ def doctor(
     raise typer.Exit(EXIT_BAD_INPUT if problems else EXIT_OK if plan.ready else EXIT_ACTION_NEEDED)
 
 
-doctor.__doc__ = f"{doctor.__doc__}\n{EXAMPLE}"
+doctor.__doc__ = with_examples(doctor.__doc__ or "", EXAMPLES, NOTES)
 
 
 def dataset_args(

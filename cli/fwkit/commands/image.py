@@ -6,10 +6,17 @@ from typing import Annotated
 
 import typer
 
+from fwkit.commands.helptext import with_examples
+
+BUILD_HELP = "Build the wheelhouse (pip wheel on the host), then the image from docker/Dockerfile. Never pulls."
+BUILD_EXAMPLES = [
+    "fwkit image build",
+    "fwkit image build --base-image fwkit-base:bookworm    # cannot pull",
+]
 app = typer.Typer(help="The Docker image `fwkit run` runs the tokenizer in.", no_args_is_help=True)
 
 
-@app.command("build")
+@app.command("build", help=with_examples(BUILD_HELP, BUILD_EXAMPLES))
 def build(
     base_image: Annotated[
         str | None,
@@ -17,12 +24,6 @@ def build(
     ] = None,
     tag: Annotated[str | None, typer.Option(help="Image tag (default fwkit:<version>).", envvar="FWKIT_IMAGE")] = None,
 ) -> None:
-    """Build the wheelhouse (pip wheel on the host), then the image from docker/Dockerfile. Never pulls.
-
-    Example, on a host that cannot pull:
-
-      scripts/build_base_image.sh && fwkit image build --base-image fwkit-base:bookworm
-    """
     from fwkit.runtime.container import connect
     from fwkit.runtime.image import DEFAULT_BASE_IMAGE, default_tag
     from fwkit.runtime.image import build as build_image

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from fwkit.commands.helptext import with_examples
 from fwkit.runtime.launch import Runtime
 
 if TYPE_CHECKING:
@@ -13,18 +14,14 @@ if TYPE_CHECKING:
     from fwkit.runtime.job import JobSpec
     from fwkit.runtime.stop import Echo
 
-EXAMPLE = """
-Examples:
-
-  fwkit run --mem 16G train.txt --out shards --format npy
-
-  fwkit run --mem 8G --runtime cgroup fineweb/ --out edu --format llmc --workers 2
-
-  fwkit run --mem 16G -- train.txt --out shards --format npy   # `--` before tokenize's options
-
-Every option after the inputs is `fwkit tokenize`'s (see `fwkit tokenize --help`); the job is sized
-to the cap. Exit codes: 0 done, 2 bad input, 3 OOM-killed (resume command printed), 130/143 stopped.
-"""
+EXAMPLES = [
+    "fwkit run --mem 16G train.txt --out shards --format npy",
+    "fwkit run --mem 8G --runtime cgroup fineweb/ --out edu --format llmc",
+    "fwkit run --mem 1G --dataset HuggingFaceFW/fineweb-edu \\\n    --subset sample-10BT --out edu",
+]
+NOTES = """Every other option is `fwkit tokenize`'s (see `fwkit tokenize --help`), before or after the
+inputs, no `--` needed; the job is sized to the cap. Exit codes: 0 done, 2 bad input, 3 OOM-killed
+(resume command printed), 130/143 stopped."""
 
 
 def run(
@@ -112,7 +109,7 @@ def run(
     raise typer.Exit(code)
 
 
-run.__doc__ = (run.__doc__ or "") + EXAMPLE
+run.__doc__ = with_examples(run.__doc__ or "", EXAMPLES, NOTES)
 
 
 def _judge(plan: Plan, spec: JobSpec, force: bool, echo: Echo, warn: Echo) -> JobSpec:

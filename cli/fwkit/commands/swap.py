@@ -11,23 +11,22 @@ from typing import Annotated
 
 import typer
 
+from fwkit.commands.helptext import with_examples
+
 app = typer.Typer(
     help="Create, resize, remove or show swap files (wraps scripts/swap_setup.sh). See docs/swap.md.",
     no_args_is_help=True,
 )
 
-EXAMPLE = """
-Examples:
-
-  sudo fwkit swap create --size 64G --persist --swappiness 10
-
-  sudo fwkit swap create --size auto --mem 40G --dry-run
-
-  sudo fwkit swap remove
-
-Exit codes: 0 done or nothing to do, 2 refused before changing anything (the line says why),
-other: a step failed and every change was undone.
-"""
+EXAMPLES = [
+    "sudo fwkit swap create --size 64G --persist --swappiness 10",
+    "sudo fwkit swap create --size auto --mem 40G --dry-run",
+    "sudo fwkit swap remove",
+]
+NOTES = """Exit codes: 0 done or nothing to do, 2 refused before changing anything (the line says why),
+other: a step failed and every change was undone."""
+CREATE_HELP = "Create the swap file (or resize it) and turn it on. Needs root; a second identical call changes nothing."
+REMOVE_HELP = "Turn the swap file off, drop its fstab line and delete it. Needs root."
 
 SwapPath = Annotated[str, typer.Option("--path", help="The swap file.", envvar="FWKIT_SWAP_PATH")]
 Fstab = Annotated[str | None, typer.Option("--fstab", help="The fstab to edit (default /etc/fstab).")]
@@ -42,7 +41,7 @@ def _run(args: list[str]) -> None:
         raise typer.Exit(code)
 
 
-@app.command(epilog=EXAMPLE)
+@app.command(help=with_examples(CREATE_HELP, EXAMPLES, NOTES))
 def create(
     size: Annotated[str, typer.Option("--size", help="64G, 512M, or auto (what --mem needs beyond free RAM).")],
     mem: Annotated[
@@ -59,7 +58,6 @@ def create(
     ] = None,
     dry_run: DryRun = False,
 ) -> None:
-    """Create the swap file (or resize it) and turn it on. Needs root; a second identical call changes nothing."""
     from fwkit.errors import FwkitError
     from fwkit.sizes import format_bytes, parse_bytes
     from fwkit.swap import SwapTarget, auto_swap_bytes, create_args
@@ -81,9 +79,8 @@ def create(
     _run(create_args(target, size_bytes, persist, swappiness))
 
 
-@app.command(epilog=EXAMPLE)
+@app.command(help=with_examples(REMOVE_HELP, EXAMPLES, NOTES))
 def remove(path: SwapPath = "/swapfile", fstab: Fstab = None, dry_run: DryRun = False) -> None:
-    """Turn the swap file off, drop its fstab line and delete it. Needs root."""
     from fwkit.swap import SwapTarget, remove_args
 
     _run(remove_args(SwapTarget(path, fstab, dry_run=dry_run)))

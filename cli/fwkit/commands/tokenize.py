@@ -11,23 +11,18 @@ from typing import Annotated
 
 import typer
 
-EXAMPLE = """
-Examples:
+from fwkit.commands.helptext import with_examples
 
-  fwkit tokenize train.txt --out data/ --format npy
-
-  fwkit tokenize fineweb/sample/10BT/ --out edu/ --format llmc --prefix edu_fineweb
-
-  fwkit tokenize big.txt --out data/ --resume    # continue after a kill
-
-  fwkit tokenize --preset fineweb-edu-10B          # build-nanogpt's edu_fineweb10B/, streamed
-
-  fwkit tokenize --dataset HuggingFaceFW/fineweb-edu --subset sample-10BT --out edu/ --format llmc
-
-  fwkit tokenize train.txt --out data/ --tokenizer o200k_base --format megatron   # uint32 ids, Megatron .bin/.idx
-
-  fwkit tokenize /shared/train.txt --out /shared/data --engine ray --ray-address 10.0.0.5:6379
-"""
+EXAMPLES = [
+    "fwkit tokenize train.txt --out data/ --format npy",
+    "fwkit tokenize fineweb/sample/10BT/ --out edu/ --format llmc",
+    "fwkit tokenize big.txt --out data/ --resume    # continue after a kill",
+    "fwkit tokenize --preset fineweb-edu-10B    # build-nanogpt's edu_fineweb10B/",
+    "fwkit tokenize --dataset HuggingFaceFW/fineweb-edu --subset sample-10BT \\\n    --out edu/ --format llmc",
+    "fwkit tokenize train.txt --out data/ --tokenizer o200k_base \\\n"
+    "    --format megatron    # uint32 ids, Megatron .bin/.idx",
+    "fwkit tokenize /shared/train.txt --out /shared/data \\\n    --engine ray --ray-address 10.0.0.5:6379",
+]
 
 
 class Format(str, Enum):
@@ -182,4 +177,4 @@ def tokenize(
     run_job(settings, inputs or [], hub, engine.value, ray_address if engine is Engine.ray else None)
 
 
-tokenize.__doc__ = (tokenize.__doc__ or "") + EXAMPLE
+tokenize.__doc__ = with_examples(tokenize.__doc__ or "", EXAMPLES)

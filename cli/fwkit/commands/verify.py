@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from fwkit.commands.helptext import with_examples
+
 
 def verify(
     out_dir: Annotated[Path, typer.Argument(help="The --out dir of a tokenize run.")],
@@ -15,10 +17,7 @@ def verify(
     seed: Annotated[int | None, typer.Option(help="Seed for --sample (default: random).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
 ) -> None:
-    """Check every shard against manifest.json: presence, length, header, sha256, token ids, totals.
-
-    Example: fwkit verify data/ --sample 20
-    """
+    """Check every shard against manifest.json: presence, length, header, sha256, token ids, totals."""
     from fwkit.errors import EXIT_ACTION_NEEDED
     from fwkit.verify import verify as run_verify
 
@@ -35,3 +34,6 @@ def verify(
         )
     if not report.ok:
         raise typer.Exit(EXIT_ACTION_NEEDED)
+
+
+verify.__doc__ = with_examples(verify.__doc__ or "", ["fwkit verify data/", "fwkit verify data/ --sample 20 --json"])
