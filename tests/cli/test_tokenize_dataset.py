@@ -54,18 +54,21 @@ def test_dataset_equals_local_parquet_run(
 
 
 @pytest.mark.parametrize(
-    ("preset", "fmt", "out_dir", "prefix"),
+    ("preset", "given", "fmt", "out_dir", "prefix"),
     [
-        ("fineweb-edu-10B", "npy", "edu_fineweb10B", "edufineweb"),
-        ("fineweb-edu-10B", "llmc", "edu_fineweb10B", "edu_fineweb"),
-        ("fineweb-100B", "llmc", "fineweb100B", "fineweb"),
+        ("fineweb-edu-10B", None, "npy", "edu_fineweb10B", "edufineweb"),  # build-nanogpt's own format
+        ("fineweb-edu-10B", "llmc", "llmc", "edu_fineweb10B", "edu_fineweb"),
+        ("fineweb-10B", None, "llmc", "fineweb10B", "fineweb"),  # llm.c's layout: llm.c's format
+        ("fineweb-100B", "llmc", "llmc", "fineweb100B", "fineweb"),
+        ("modded-fineweb-edu-10B", None, "llmc", "data/finewebedu10B", "finewebedu"),  # modded-nanogpt
     ],
 )
-def test_presets_give_the_trainers_names(
-    tmp_path: Path, monkeypatch, fineweb_repo: Path, fineweb_docs, preset, fmt, out_dir, prefix
+def test_presets_give_the_trainers_names_and_format(
+    tmp_path: Path, monkeypatch, fineweb_repo: Path, fineweb_docs, preset, given, fmt, out_dir, prefix
 ):
     monkeypatch.chdir(tmp_path)
-    _tokenize("--preset", preset, "--dataset", str(fineweb_repo), "--subset", "sample-10BT", "--format", fmt)
+    chosen = ["--format", given] if given else []
+    _tokenize("--preset", preset, "--dataset", str(fineweb_repo), "--subset", "sample-10BT", *chosen)
     out = tmp_path / out_dir  # the preset's directory, as the trainers expect
     suffix = ".npy" if fmt == "npy" else ".bin"
     names = sorted(p.name for p in out.glob(f"*{suffix}"))
@@ -73,7 +76,7 @@ def test_presets_give_the_trainers_names(
     read = build_nanogpt_shards if fmt == "npy" else llmc_shards  # the trainers' own loading code
     tokens = np.concatenate([*read(out, "val"), *read(out, "train")]).astype(np.int64)
     assert np.array_equal(tokens, reference_tokens(fineweb_docs))
-    assert manifest(out)["source"]["subset"] == "sample-10BT"
+    assert manifest(out)["source"]["subset"] == "sample-10BT" and manifest(out)["format"] == fmt
 
 
 def test_preset_on_local_files_gives_only_the_names(tmp_path: Path, fineweb_repo: Path, local_run: Path):

@@ -76,11 +76,19 @@ def tokenize(
     ] = None,
     preset: Annotated[
         str | None,
-        typer.Option(help="fineweb-edu-10B, fineweb-edu-100B, fineweb-10B, fineweb-100B: build-nanogpt/llm.c names."),
+        typer.Option(
+            help="fineweb-edu-10B, fineweb-edu-100B (build-nanogpt), fineweb-10B, fineweb-100B (llm.c), "
+            "modded-fineweb-edu-10B (modded-nanogpt): their names and format."
+        ),
     ] = None,
     format: Annotated[
-        Format, typer.Option("--format", "-f", help="npy (build-nanogpt), llmc (llm.c), nanogpt or megatron.")
-    ] = Format.npy,
+        Format | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="npy (build-nanogpt), llmc (llm.c), nanogpt or megatron; default npy, or the preset's.",
+        ),
+    ] = None,
     tokenizer: Annotated[
         Tokenizer, typer.Option(help="gpt2 (50,257 ids), cl100k_base (100,277) or o200k_base (200,019).")
     ] = Tokenizer.gpt2,
@@ -153,14 +161,15 @@ def tokenize(
     if out is None:
         raise FwkitError("--out is missing: give the directory for the shards, e.g. --out data/")
     default_shard_tokens = chosen.shard_tokens if chosen else DEFAULT_SHARD_TOKENS
+    fmt = format.value if format else chosen.format if chosen else Format.npy.value
     hub = None
     if dataset:
         subset = subset or (chosen.subset if chosen else None)
         hub = HubSpec(dataset, subset, split, revision, tuple(data_files or ()), text_column)
     settings = TokenizeSettings(
         out_dir=out,
-        format=format.value,
-        prefix=prefix or (preset_prefix(chosen, format.value) if chosen else "shard"),
+        format=fmt,
+        prefix=prefix or (preset_prefix(chosen, fmt) if chosen else "shard"),
         shard_tokens=parse_count(shard_tokens, "--shard-tokens") if shard_tokens else default_shard_tokens,
         val_tokens=parse_count(val_tokens, "--val-tokens"),
         doc_sep=parse_doc_sep(doc_sep),
@@ -172,9 +181,13 @@ def tokenize(
         overwrite=overwrite,
         resume=resume,
         command=shlex.split(os.environ.get(RESUME_COMMAND_ENV, "")) or ["fwkit", *sys.argv[1:]],
-        tokenizer=tokenizer_spec(format.value, tokenizer.value, dtype.value),
+        tokenizer=tokenizer_spec(fmt, tokenizer.value, dtype.value),
     )
-    run_job(settings, inputs or [], hub, engine.value, ray_address if engine is Engine.ray else None)
+    from fwkit.trainers import shard_warnings
+
+    manifest = run_job(settings, inputs or [], hub, engine.value, ray_address if engine is Engine.ray else None)
+    for warning in shard_warnings(manifest):
+        typer.secho(f"warning: {warning}", err=True, fg=typer.colors.YELLOW)
 
 
 tokenize.__doc__ = with_examples(tokenize.__doc__ or "", EXAMPLES)
