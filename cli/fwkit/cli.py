@@ -15,7 +15,7 @@ from typer.core import TyperGroup
 
 from fwkit import __version__
 from fwkit.commands import cloud, doctor, image, run, swap, tokenize, verify
-from fwkit.errors import FwkitError
+from fwkit.errors import PARENT_REPORTS, REPORTED_BY_PARENT_ENV, FwkitError
 
 
 def _debug() -> bool:
@@ -45,7 +45,8 @@ class FwkitGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except FwkitError as err:
-            print_error(err.message)
+            if not (os.environ.get(REPORTED_BY_PARENT_ENV) and err.exit_code in PARENT_REPORTS):
+                print_error(err.message)
             raise typer.Exit(err.exit_code) from None
         except KeyboardInterrupt:
             raise

@@ -14,6 +14,11 @@ EXIT_OOM = 3  # fwkit run: the job was killed by the OOM killer
 EXIT_SIGINT = 130  # 128 + SIGINT
 EXIT_SIGTERM = 143  # 128 + SIGTERM
 
+# Set by `fwkit run` for its tokenize child: an OOM kill or a stop is reported once, by fwkit run,
+# which knows the cap, the peak and the resume command; the child prints no second line.
+REPORTED_BY_PARENT_ENV = "FWKIT_REPORTED_BY_PARENT"
+PARENT_REPORTS = (EXIT_OOM, EXIT_SIGINT, EXIT_SIGTERM)
+
 
 class FwkitError(Exception):
     """An error the user can fix: one line that says what is wrong and what to do."""

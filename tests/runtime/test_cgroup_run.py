@@ -42,7 +42,8 @@ def test_cgroup_cap_too_small_is_reported_as_oom_with_exit_3(
     last = last_line(done)
     assert "killed by the OOM killer at the 64.0 MiB cap after" in last
     assert "(peak 64.0 MiB)" in last  # the kernel's own peak counter, at the cap
-    assert "resume with `fwkit run --mem 64M --runtime cgroup --force -- " in last
+    assert "resume with a larger cap: `fwkit run --mem 256M --runtime cgroup --force -- " in last
+    assert sum(line.startswith("error:") for line in done.stderr.splitlines()) == 1, done.stderr  # one line per stop
     assert _job_cgroups() <= before, "the job's cgroup was left behind"
 
 

@@ -46,8 +46,9 @@ def test_docker_cap_too_small_is_reported_as_oom_with_exit_3(
     assert done.returncode == EXIT_OOM, done.stderr
     last = last_line(done)
     assert "killed by the OOM killer at the 64.0 MiB cap after" in last
-    assert "resume with `fwkit run --mem 64M --runtime docker --image " in last
-    assert " --force -- " in last and last.endswith("--resume`; or raise --mem / lower --workers")
+    assert " --force -- " in last and last.endswith("--resume` (or the same --mem with fewer --workers)")
+    assert "resume with a larger cap: `fwkit run --mem 256M --runtime docker" in last
+    assert sum(line.startswith("error:") for line in done.stderr.splitlines()) == 1, done.stderr
 
 
 def test_docker_bad_input_keeps_its_exit_code_and_message(run_docker: Any, tmp_path: Path, no_leftovers: None) -> None:

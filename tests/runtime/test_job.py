@@ -89,9 +89,34 @@ def test_oom_kill_is_one_line_with_tokens_peak_and_resume(tmp_path: Path) -> Non
     assert err.value.exit_code == EXIT_OOM
     message = err.value.message
     assert "\n" not in message
-    assert message.startswith("killed by the OOM killer at the 16.0 GiB cap after 1.20B tokens (peak 16.0 GiB); ")
-    assert "resume with `fwkit run --mem 16G --runtime docker -- 'my data.txt' --out" in message
-    assert message.endswith("--resume`; or raise --mem / lower --workers")
+    assert message.startswith(
+        "killed by the OOM killer at the 16.0 GiB cap after 1,200,000,000 tokens (peak 16.0 GiB): "
+        "the job needs more than 16.0 GiB; resume with a larger cap: `fwkit run --mem 24G --runtime docker -- "
+        "'my data.txt' --out"
+    )
+    assert message.endswith("--resume` (or the same --mem with fewer --workers)")
+    assert "lower --mem" not in message and "or --mem" not in message  # one piece of advice, not two
+
+
+def test_an_oom_kill_leaves_the_larger_cap_resume_command_for_verify(tmp_path: Path) -> None:
+    from fwkit.runrecord import read_record
+
+    (tmp_path / "manifest.json").write_text(json.dumps({"complete": False, "tokens": 9, "started_at": "T1"}))
+    with pytest.raises(FwkitError) as err:
+        conclude(_spec(tmp_path), JobResult(137, Oom.YES, None), "docker")
+    command = read_record(tmp_path, "T1")
+    assert command is not None and command.startswith("fwkit run --mem 24G ") and f"`{command}`" in err.value.message
+    assert read_record(tmp_path, "T2") is None  # another run in the same dir: not this one's command
+    _write_manifest(tmp_path, 9, complete=True)
+    conclude(_spec(tmp_path), JobResult(EXIT_OK, Oom.NO, None), "docker")
+    assert not (tmp_path / ".fwkit-run.json").exists()
+
+
+def test_a_worker_killed_without_an_oom_record_is_an_oom_too(tmp_path: Path) -> None:
+    """Exit 3 is tokenize's own "a worker was killed by a signal": fwkit run says OOM, once."""
+    with pytest.raises(FwkitError) as err:
+        conclude(_spec(tmp_path), JobResult(EXIT_OOM, Oom.NO, None), "none")
+    assert err.value.exit_code == EXIT_OOM and "most likely the OOM killer" in err.value.message
 
 
 def test_sigkill_without_an_oom_record_is_called_likely(tmp_path: Path) -> None:
@@ -115,12 +140,12 @@ def test_stop_bad_input_success_and_other_failures(tmp_path: Path) -> None:
     _write_manifest(tmp_path, 5000, complete=False)
     with pytest.raises(FwkitError) as err:
         conclude(_spec(tmp_path), JobResult(EXIT_SIGINT, Oom.NO, None), "docker")
-    assert err.value.exit_code == EXIT_SIGINT and err.value.message.startswith("stopped after 5.00K tokens; resume")
+    assert err.value.exit_code == EXIT_SIGINT and err.value.message.startswith("stopped after 5,000 tokens; resume")
     assert conclude(_spec(tmp_path), JobResult(EXIT_BAD_INPUT, Oom.NO, None), "docker") == (EXIT_BAD_INPUT, "")
     _write_manifest(tmp_path, 5000, complete=True)
     code, line = conclude(_spec(tmp_path), JobResult(EXIT_OK, Oom.NO, 300 * 1024**2), "cgroup")
     assert code == EXIT_OK
-    assert line == f"done (cgroup): 5.00K tokens, 7 documents in {tmp_path}; peak 300.0 MiB of the 16.0 GiB cap"
+    assert line == f"done (cgroup): 5,000 tokens, 7 documents in {tmp_path}; peak 300.0 MiB of the 16.0 GiB cap"
     with pytest.raises(FwkitError) as err:
         conclude(_spec(tmp_path), JobResult(1, Oom.NO, None), "docker")
     assert err.value.exit_code == 1 and "failed with exit code 1" in err.value.message

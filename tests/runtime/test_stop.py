@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -71,3 +73,32 @@ def test_sigterm_to_fwkit_run_is_forwarded_as_sigterm(tmp_path: Path) -> None:
     code = run_process([sys.executable, "-c", script, str(marker)], [].append, {})
     assert code == 143
     assert marker.read_text() == str(int(signal.SIGTERM))
+
+
+def test_ctrl_c_of_a_real_run_prints_one_error_line_with_the_run_resume_command(
+    prose_file: Path, tmp_path: Path
+) -> None:
+    """tokenize (the child) and fwkit run both know the job stopped: only fwkit run says so."""
+    from runtime_helpers import FWKIT, checkpointed, start_run, wait_until
+
+    out = tmp_path / "shards"
+    proc = start_run("--mem", "1G", "--runtime", "none", str(prose_file), "--out", str(out), "--workers", "1")
+    wait_until("a first checkpoint", lambda: checkpointed(out) or proc.poll() is not None)
+    assert proc.poll() is None, proc.communicate()
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, stderr
+    assert (
+        errors[0].startswith("error: stopped after ") and "resume with `fwkit run --mem 1G --runtime none" in errors[0]
+    )
+    assert re.search(r"after [\d,]+ tokens", errors[0]), errors[0]  # the same thousands separators as tokenize
+
+    # verify names the unfinished run and the fwkit run command that resumes it, not tokenize's.
+    resume = re.search(r"resume with `([^`]+)`", errors[0]).group(1)
+    checked = subprocess.run([*FWKIT, "verify", str(out)], capture_output=True, text=True, check=False)
+    problems = [line for line in checked.stdout.splitlines() if line.startswith("✗ manifest.json")]
+    assert checked.returncode == 1 and len(problems) == 1, checked.stdout
+    assert "the run is not complete (" in problems[0] and problems[0].endswith(f"finish it with `{resume}`")
+    assert "shards hold" not in checked.stdout and "fwkit tokenize" not in checked.stdout

@@ -3,9 +3,12 @@
 Every runtime (docker, cgroup, none) takes a `JobSpec` and returns a `JobResult`; `conclude` turns
 the result into one line and an exit code, the same for all of them:
 
-    killed by the OOM killer at the 16.0 GiB cap after 1.20B tokens (peak 16.0 GiB);
-    resume with `fwkit run --mem 16G --runtime docker -- train.txt --out shards --resume`; or raise --mem /
-    lower --workers
+    killed by the OOM killer at the 16.0 GiB cap after 1,200,000,000 tokens (peak 16.0 GiB): the job
+    needs more than 16.0 GiB; resume with a larger cap: `fwkit run --mem 24G --runtime docker -- train.txt
+    --out shards --resume` (or the same --mem with fewer --workers)
+
+The tokenize child prints no line of its own for an OOM kill or a stop (`REPORTED_BY_PARENT_ENV`):
+each stop is one error line, this one.
 
 The tokenize options are never listed here: `split_tokenize_args` reads them from the `fwkit tokenize`
 command itself, so `fwkit run` accepts exactly what tokenize accepts.
@@ -21,8 +24,16 @@ from pathlib import Path
 from typing import Any
 
 from fwkit.engine.settings import RESUME_COMMAND_ENV
-from fwkit.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_OOM, EXIT_SIGINT, EXIT_SIGTERM, FwkitError
-from fwkit.sizes import format_bytes, format_count
+from fwkit.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    EXIT_OOM,
+    EXIT_SIGINT,
+    EXIT_SIGTERM,
+    REPORTED_BY_PARENT_ENV,
+    FwkitError,
+)
+from fwkit.sizes import format_bytes
 
 EXIT_SIGKILL = 137  # 128 + SIGKILL: what the OOM killer (or `kill -9`) leaves behind
 STOP_GRACE_S = 30  # after SIGINT/SIGTERM, time for tokenize to checkpoint before SIGKILL
@@ -48,15 +59,15 @@ class JobSpec:
         paths = list(self.inputs if inputs is None else inputs)
         return ["tokenize", *paths, "--out", out or self.out, *self.options, "--mem", str(self.mem_bytes)]
 
-    def resume_command(self) -> str:
-        """The exact `fwkit run ... --resume` that continues this job from its checkpoint."""
+    def resume_command(self, mem_text: str | None = None) -> str:
+        """The exact `fwkit run ... --resume` that continues this job from its checkpoint (under `mem_text`)."""
         kept = _drop_flags(self.options, RESTART_OPTIONS)
-        argv = ["fwkit", "run", "--mem", self.mem_text, *self.run_options, "--", *self.inputs]
+        argv = ["fwkit", "run", "--mem", mem_text or self.mem_text, *self.run_options, "--", *self.inputs]
         return shlex.join([*argv, "--out", self.out, *kept, "--resume"])
 
     def job_env(self) -> dict[str, str]:
-        """What the tokenize child needs to know of this `fwkit run`: its resume command."""
-        return {RESUME_COMMAND_ENV: self.resume_command()}
+        """What the tokenize child needs to know of this `fwkit run`: its resume command, and that it reports."""
+        return {RESUME_COMMAND_ENV: self.resume_command(), REPORTED_BY_PARENT_ENV: "1"}
 
 
 class Oom(enum.Enum):
@@ -147,7 +158,24 @@ def read_manifest(out: str | Path) -> dict[str, Any]:
 
 def _progress(spec: JobSpec) -> str:
     tokens = read_manifest(spec.out).get("tokens")
-    return f"{format_count(tokens)} tokens" if isinstance(tokens, int) else "no checkpointed tokens"
+    return f"{tokens:,} tokens" if isinstance(tokens, int) else "no checkpointed tokens"
+
+
+def larger_mem(mem_bytes: int) -> str:
+    """A `--mem` half again as large, in whole GiB (or 256 MiB steps below 1 GiB): the cap to retry with."""
+    from fwkit.plan import MEM_STEP, GiB, mem_arg
+
+    step = GiB if mem_bytes >= GiB else MEM_STEP
+    return mem_arg(-(-(mem_bytes * 3 // 2) // step) * step)
+
+
+def record_resume(spec: JobSpec, command: str) -> None:
+    """Leave the resume command of an unfinished job beside its manifest (`fwkit verify` prints it)."""
+    from fwkit.runrecord import write_record
+
+    started = read_manifest(spec.out).get("started_at")
+    if isinstance(started, str):
+        write_record(Path(spec.out), started, command)
 
 
 def _peak(result: JobResult) -> str:
@@ -158,19 +186,32 @@ def conclude(spec: JobSpec, result: JobResult, runtime: str) -> tuple[int, str]:
     """(exit code, one line) for a finished job; raises `FwkitError` for an OOM kill or a stop."""
     cap = format_bytes(spec.mem_bytes)
     resume = f"resume with `{spec.resume_command()}`"
+    if result.exit_code == EXIT_OOM and result.oom is Oom.NO:  # a worker died by a signal; no record of why
+        result = JobResult(result.exit_code, Oom.LIKELY, result.peak_bytes)
     if result.oom is not Oom.NO and result.exit_code != EXIT_OK:
         how = "killed by the OOM killer" if result.oom is Oom.YES else "killed (SIGKILL, most likely the OOM killer)"
+        larger = spec.resume_command(larger_mem(spec.mem_bytes))
+        record_resume(spec, larger)
         raise FwkitError(
-            f"{how} at the {cap} cap after {_progress(spec)} (peak {_peak(result)}); {resume}; "
-            "or raise --mem / lower --workers",
+            f"{how} at the {cap} cap after {_progress(spec)} (peak {_peak(result)}): the job needs more than "
+            f"{cap}; resume with a larger cap: `{larger}` (or the same --mem with fewer --workers)",
             EXIT_OOM,
         )
+    if result.exit_code != EXIT_OK:
+        record_resume(spec, spec.resume_command())
     if result.exit_code in (EXIT_SIGINT, EXIT_SIGTERM):
         raise FwkitError(f"stopped after {_progress(spec)}; {resume}", result.exit_code)
     if result.exit_code == EXIT_OK:
+        from fwkit.runrecord import clear_record
+
+        clear_record(Path(spec.out))
         manifest = read_manifest(spec.out)
-        docs = manifest.get("documents", "?")
-        line = f"done ({runtime}): {_progress(spec)}, {docs} documents in {spec.out}"
+        docs = manifest.get("documents")
+        line = (
+            f"done ({runtime}): {_progress(spec)}, {docs:,} documents in {spec.out}"
+            if isinstance(docs, int)
+            else f"done ({runtime}): {_progress(spec)} in {spec.out}"
+        )
         line += f"; peak {_peak(result)} of the {cap} cap"
         if result.oom is not Oom.NO:
             line += " (a process was OOM-killed on the way, yet the job finished)"
