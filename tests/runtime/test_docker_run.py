@@ -37,6 +37,11 @@ def test_docker_run_output_is_byte_identical_to_tokenize(
     assert "done (docker)" in done.stdout and "of the 1.0 GiB cap" in done.stdout
     assert_same_output(out, reference_shards)
     assert out.stat().st_uid == tmp_path.stat().st_uid  # written as the invoking user
+    # The manifest names the host's paths, so verify re-reads the inputs from the host.
+    assert [i["path"] for i in manifest(out)["inputs"]] == [str(corpus_file.resolve())]
+    checked = fwkit_cli("verify", str(out), "--sample", "3")
+    assert checked.returncode == 0 and " 0 samples" not in checked.stdout, checked.stdout
+    assert checked.stdout.rstrip().endswith("samples re-tokenized, 0 problems"), checked.stdout
 
 
 def test_docker_cap_too_small_is_reported_as_oom_with_exit_3(
@@ -82,8 +87,8 @@ def test_docker_ctrl_c_stops_cleanly_leaves_resumable_state_and_no_container(
     assert resumes, stderr
     argv = shlex.split(resumes[-1])
     assert argv[:2] == ["fwkit", "run"] and argv[-1] == "--resume"
-    inside = re.findall(r"resume with `([^`]+)`", stderr)  # also the tokenize's own line, from the container
-    assert len(inside) >= 2 and set(inside) == {resumes[-1]}, "a resume hint with container paths: " + stderr
+    inside = re.findall(r"resume with `([^`]+)`", stderr)  # tokenize, in the container, leaves the line to run
+    assert inside == resumes[-1:], "a second stop line, or a resume hint with container paths: " + stderr
     again = subprocess.run([*FWKIT, *argv[1:]], capture_output=True, text=True, timeout=300, check=False)
     assert again.returncode == 0, again.stderr
     final = manifest(out)

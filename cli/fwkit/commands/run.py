@@ -93,7 +93,9 @@ def run(
         spec, int(workers) if workers and workers.isdigit() else None, parsed.values.get("text_column") or "text"
     )
     spec = _judge(plan, spec, force, echo, warn)
-    settings = RunSettings(runtime, image or default_tag(), base_image or DEFAULT_BASE_IMAGE)
+    settings = RunSettings(
+        runtime, image or default_tag(), base_image or DEFAULT_BASE_IMAGE, image is not None, runtime is Runtime.auto
+    )
     chosen = choose(runtime, echo)
     if parsed.values.get("engine") == "ray" and chosen is Runtime.docker:
         raise FwkitError(

@@ -3,7 +3,9 @@
     fwkit run --runtime docker --mem 16G train.txt --out shards
 
 The container gets `mem_limit` = `memswap_limit` = the cap (no swap unless --allow-swap), inputs
-mounted read-only under /in, the output directory read-write at /out, the invoking uid:gid (so
+mounted read-only at their own absolute host paths (so the manifest names host paths, and `fwkit
+verify --sample` or a resume on the host reads the same files; under /in only for paths the image
+itself needs), the output directory read-write at /out, the invoking uid:gid (so
 outputs belong to the user), no network for local inputs, no host environment but `HF_TOKEN` for
 hub streaming, and tini as PID 1 (`init=True`) so SIGINT/SIGTERM reach tokenize as usual. Its output
 streams live; afterwards `State.OOMKilled` says whether the OOM killer struck. Containers carry the
@@ -91,6 +93,17 @@ def remove_stale(client: Any, echo: Echo) -> None:
             container.remove(force=True)
 
 
+IMAGE_PATHS = ("/proc", "/sys", "/dev", "/opt/fwkit", "/usr/lib", "/usr/local/lib", "/lib", "/bin", "/etc")
+
+
+def input_target(src: Path, i: int) -> str:
+    """Where input `src` (absolute) is mounted: its own path, unless the image needs that path."""
+    text = src.as_posix()
+    if text == "/" or any(text == p or text.startswith(p + "/") for p in (*IMAGE_PATHS, OUT_MOUNT, IN_MOUNT)):
+        return f"{IN_MOUNT}/{i}/{src.name}"
+    return text
+
+
 def _mounts(spec: JobSpec) -> tuple[list[Any], list[str]]:
     """Bind mounts for the inputs (read-only) and the output directory, and the inputs' new paths."""
     from docker.types import Mount
@@ -100,7 +113,7 @@ def _mounts(spec: JobSpec) -> tuple[list[Any], list[str]]:
         src = Path(text).resolve()
         if not src.exists():
             raise FwkitError(f"{text}: no such file or directory; check the input path")
-        target = f"{IN_MOUNT}/{i}/{src.name}"
+        target = input_target(src, i)
         mounts.append(Mount(target, str(src), type="bind", read_only=True))
         inputs.append(target)
     out = Path(spec.out).resolve()

@@ -6,11 +6,18 @@
 from those wheels (`--no-index`), and the build runs with `network_mode="none"`, so it works on
 air-gapped hosts and never needs TLS inside a container. Nothing is ever pulled: the base image
 must already be local (see scripts/build_base_image.sh).
+
+From a checkout, fwkit's wheel is `pip wheel <checkout>`; from a `pip install fwkit`, it is the
+installed distribution zipped back into a wheel (`fwkit.runtime.repack`) and the Dockerfile is the
+copy shipped in the package (fwkit/data/Dockerfile). Every image is labelled with a digest of the
+fwkit code it holds (`fwkit.source`): `fwkit run` rebuilds one whose label differs from the running
+fwkit's, so an upgrade never runs old code in the container.
 """
 
 from __future__ import annotations
 
 import hashlib
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,6 +31,7 @@ from fwkit.errors import FwkitError
 
 DEFAULT_BASE_IMAGE = "python:3.11-slim"  # the Dockerfile's ARG default
 WHEEL_LABEL = "fwkit.wheel"  # image label: digest of the wheelhouse it was built from
+SOURCE_LABEL = "fwkit.source"  # image label: `source_digest()` of the fwkit that built it
 DIGEST_CHARS = 12  # 12 hex digits = 48 bits: plenty to tell wheelhouses apart
 
 Echo = Callable[[str], None]
@@ -34,15 +42,32 @@ def default_tag() -> str:
     return f"fwkit:{fwkit.__version__}"
 
 
-def source_root() -> Path:
-    """The fwkit checkout (pyproject.toml + docker/Dockerfile) the image is built from."""
+def checkout_root() -> Path | None:
+    """The fwkit checkout (pyproject.toml + docker/Dockerfile) this fwkit runs from; None when installed."""
     root = Path(fwkit.__file__).resolve().parents[2]  # <root>/cli/fwkit/__init__.py
-    if not (root / "pyproject.toml").is_file() or not (root / "docker" / "Dockerfile").is_file():
-        raise FwkitError(
-            f"no fwkit source checkout at {root} (needs pyproject.toml and docker/Dockerfile): "
-            "`fwkit image build` builds from a checkout; clone the repo and `pip install -e .`"
-        )
-    return root
+    if (root / "pyproject.toml").is_file() and (root / "docker" / "Dockerfile").is_file():
+        return root
+    return None
+
+
+def dockerfile() -> Path:
+    """docker/Dockerfile of the checkout, or the copy shipped in the package (pyproject force-include)."""
+    root = checkout_root()
+    shipped = Path(fwkit.__file__).resolve().parent / "data" / "Dockerfile"
+    path = root / "docker" / "Dockerfile" if root else shipped
+    if not path.is_file():
+        raise FwkitError(f"{path} is missing: reinstall fwkit (the package ships its Dockerfile)")
+    return path
+
+
+def source_digest() -> str:
+    """A short hash of every file of the running fwkit package (bytecode aside): its code's identity."""
+    package = Path(fwkit.__file__).resolve().parent
+    h = hashlib.sha256(fwkit.__version__.encode())
+    for path in sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        h.update(path.relative_to(package).as_posix().encode())
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()[:DIGEST_CHARS]
 
 
 @dataclass(frozen=True)
@@ -67,15 +92,16 @@ class Wheelhouse:
         return h.hexdigest()[:DIGEST_CHARS]
 
 
-def build_wheelhouse(root: Path, echo: Echo) -> Wheelhouse:
-    """`pip wheel <root>` into a fresh directory, split into deps/ and fwkit/, then swapped in.
+def build_wheelhouse(root: Path, echo: Echo, source: Path | None = None) -> Wheelhouse:
+    """`pip wheel <source>` (default: the checkout `root`) into `<root>/wheelhouse`, as deps/ and fwkit/.
 
-    Fresh each time so an old fwkit wheel can never linger and be installed instead.
+    Built in a fresh directory, then swapped in, so an old fwkit wheel can never linger and be
+    installed instead.
     """
     final = root / "wheelhouse"
     with tempfile.TemporaryDirectory(prefix=".wheelhouse-", dir=root) as tmp:
         staging = Path(tmp) / "wheelhouse"
-        cmd = [sys.executable, "-m", "pip", "wheel", "--quiet", str(root), "-w", str(staging / "deps")]
+        cmd = [sys.executable, "-m", "pip", "wheel", "--quiet", str(source or root), "-w", str(staging / "deps")]
         echo(f"building the wheelhouse: {' '.join(cmd[2:])}")
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode != 0:
@@ -124,7 +150,7 @@ def build_image(client: Any, root: Path, house: Wheelhouse, base_image: str, tag
             dockerfile="docker/Dockerfile",
             tag=tag,
             buildargs={"BASE_IMAGE": base_image},
-            labels={WHEEL_LABEL: house.digest()},
+            labels={WHEEL_LABEL: house.digest(), SOURCE_LABEL: source_digest()},
             network_mode="none",  # pip installs from the wheelhouse only
             pull=False,
             rm=True,
@@ -143,15 +169,45 @@ def build_image(client: Any, root: Path, house: Wheelhouse, base_image: str, tag
 
 
 def build(client: Any, base_image: str, tag: str, echo: Echo) -> None:
-    """Wheelhouse, then image: what `fwkit image build` and a missing image in `fwkit run` do."""
-    root = source_root()
+    """Wheelhouse, then image: what `fwkit image build` and a missing or stale image in `fwkit run` do."""
     require_base(client, base_image)
-    build_image(client, root, build_wheelhouse(root, echo), base_image, tag, echo)
-
-
-def ensure_image(client: Any, tag: str, base_image: str, echo: Echo) -> None:
-    """Build `tag` when it is missing, and say so; otherwise use it as it is."""
-    if image_exists(client, tag):
+    root = checkout_root()
+    if root is not None:
+        build_image(client, root, build_wheelhouse(root, echo), base_image, tag, echo)
         return
-    echo(f"image {tag} is missing: building it now (once)")
+    from fwkit.runtime.repack import repack_installed
+
+    with tempfile.TemporaryDirectory(prefix="fwkit-image-") as tmp:
+        context = Path(tmp) / "context"  # docker/Dockerfile + wheelhouse/: the whole build context
+        (context / "docker").mkdir(parents=True)
+        shutil.copyfile(dockerfile(), context / "docker" / "Dockerfile")
+        wheel = repack_installed(Path(tmp) / "dist")
+        echo(f"no checkout: building the image from the installed fwkit ({wheel.name})")
+        build_image(client, context, build_wheelhouse(context, echo, source=wheel), base_image, tag, echo)
+
+
+def stale_reason(client: Any, tag: str, is_default: bool) -> str | None:
+    """Why image `tag` must be (re)built, None when it holds this fwkit's code.
+
+    An image without the label is rebuilt only under the default tag: another tag may be the
+    user's own image, used as it is.
+    """
+    import docker.errors
+
+    try:
+        image = client.images.get(tag)
+    except docker.errors.ImageNotFound:
+        return "missing"
+    label, current = (image.labels or {}).get(SOURCE_LABEL), source_digest()
+    if label == current or (label is None and not is_default):
+        return None
+    return f"built from other fwkit code ({SOURCE_LABEL}={label or 'none'}, this fwkit is {current})"
+
+
+def ensure_image(client: Any, tag: str, base_image: str, echo: Echo, is_default: bool = True) -> None:
+    """Build `tag` when it is missing or stale, and say so; otherwise use it as it is."""
+    why = stale_reason(client, tag, is_default)
+    if why is None:
+        return
+    echo(f"image {tag} is {why}: building it now" + (" (once)" if why == "missing" else ""))
     build(client, base_image, tag, echo)

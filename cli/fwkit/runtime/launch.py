@@ -9,7 +9,7 @@ cgroup or systemd scope (the cap only), then running uncapped with a warning.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fwkit.runtime.job import JobResult, JobSpec, Oom, conclude
 from fwkit.runtime.stop import Echo
@@ -27,6 +27,8 @@ class RunSettings:
     runtime: Runtime
     image: str
     base_image: str
+    image_given: bool = False  # --image: the user's tag (an unlabelled image is used as it is)
+    auto: bool = False  # the runtime came from `auto`: a failed image build falls back to a cgroup
 
 
 def predict(docker_reachable: bool) -> tuple[Runtime, str]:
@@ -53,18 +55,46 @@ def choose(requested: Runtime, echo: Echo) -> Runtime:
     return runtime
 
 
+def _fallback(settings: RunSettings, err: Exception, warn: Echo) -> Runtime | None:
+    """With `auto`, the native runtime to use when the job image cannot be built (None: no fallback)."""
+    from fwkit.runtime.cgroup import find_hierarchy, native_cap
+
+    how = native_cap(find_hierarchy()) if settings.auto else None
+    if how is None:
+        return None
+    warn(f"the job image could not be built ({getattr(err, 'message', err)}): running under a {how} instead")
+    return Runtime.cgroup
+
+
+def _with_runtime(spec: JobSpec, runtime: Runtime) -> JobSpec:
+    """The spec with `--runtime` in its resume command changed to the one that really runs it."""
+    own = list(spec.run_options)
+    if "--runtime" in own:
+        own[own.index("--runtime") + 1] = runtime.value
+    return replace(spec, run_options=tuple(own))
+
+
 def execute(spec: JobSpec, settings: RunSettings, echo: Echo, warn: Echo) -> tuple[int, str]:
     """Run the job on the runtime `choose` picked; (exit code, final line), or `FwkitError` (OOM, stop)."""
     runtime = settings.runtime
     assert runtime is not Runtime.auto, "choose() the runtime first"
     result: JobResult
     if runtime is Runtime.docker:
+        from fwkit.errors import FwkitError
         from fwkit.runtime.container import connect, run_in_docker
         from fwkit.runtime.image import ensure_image
 
         client = connect()
         try:
-            ensure_image(client, settings.image, settings.base_image, echo)
+            try:
+                ensure_image(client, settings.image, settings.base_image, echo, not settings.image_given)
+            except FwkitError as err:
+                fallback = _fallback(settings, err, warn)
+                if fallback is None:
+                    raise
+                return execute(
+                    _with_runtime(spec, fallback), replace(settings, runtime=fallback, auto=False), echo, warn
+                )
             result = run_in_docker(spec, client, settings.image, echo)
         finally:
             client.close()
