@@ -103,3 +103,16 @@ def test_missing_image_that_cannot_be_built_is_one_line(docker_client: Any, tmp_
     assert done.returncode == 2
     assert "image fwkit-no-such-image:0 is missing: building it now" in done.stderr
     assert "base image fwkit-no-such-base:0 is not on this host and fwkit never pulls" in last_line(done)
+
+
+def test_auto_falls_back_to_a_cgroup_when_the_image_cannot_be_built(
+    docker_client: Any, root_user: None, tmp_path: Path
+) -> None:
+    src = tmp_path / "a.txt"
+    src.write_text("hello\n\nworld\n")
+    done = fwkit_cli("run", "--mem", "1G", "--image", "fwkit-no-such-image:0", "--base-image", "fwkit-no-such-base:0",
+                     str(src), "--out", str(tmp_path / "o"))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "runtime: docker (auto: the Docker engine answered)" in done.stderr
+    assert "the job image could not be built (base image fwkit-no-such-base:0 is not on this host" in done.stderr
+    assert "running under a cgroup v" in done.stderr and "done (cgroup)" in done.stdout
