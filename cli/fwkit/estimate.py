@@ -2,9 +2,13 @@
 
     fwkit doctor train.txt        # prints this estimate with the plan
 
-Bytes per token and tokenizer speed are measured on about 512 KiB of the inputs' first documents
-(read by `fwkit.sources.sample_text`, the tokenizer's own readers), then scaled to the inputs' text
-size. Compressed inputs are scaled by their ratio, measured on the first 4 MiB of one file per
+Bytes per token are measured on about 512 KiB of whole documents taken from `SAMPLE_PLACES`
+places spread over the inputs (plain text files at evenly spaced byte offsets, other kinds from the
+start of the files those places fall in), read by the tokenizer's own readers, with each
+document's EOT and separator counted as the job counts them; then scaled to the inputs' text
+size. The first documents alone ran 18-20% low on real text, whose start (a licence, a table of
+contents) is not its middle. Tokenizer speed is measured once per machine (`fwkit.speed`).
+Compressed inputs are scaled by their ratio, measured on the first 4 MiB of one file per
 compression; parquet by its text column's uncompressed size from the footer. JSONL counts whole
 lines, JSON syntax and other fields included, so its token count is an overestimate.
 A Hub dataset (`estimate_dataset_job`) is sized from its metadata (every column, so also an
@@ -13,22 +17,23 @@ overestimate) and sampled from its first row group; offline it says it cannot kn
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fwkit.sources import InputFile, discover, join_until, sample_text
+from fwkit.engine.items import Cursor, ReadStats
+from fwkit.sources import InputFile, LocalSource, discover
 from fwkit.sources.files import open_stream
 
 if TYPE_CHECKING:
     from fwkit.sources.hub import HubSpec
 
 SAMPLE_BYTES = 512 * 1024  # ~120k GPT-2 tokens of prose: ~0.2 s on one core, enough for 2 digits
+SAMPLE_PLACES = 8  # 64 KiB from each of 8 places: the start, then every 1/8 of the inputs
+DOC_SEP = "\n\n"  # the default --doc-sep: text files' documents are sampled with it
 RATIO_PROBE_BYTES = 4 * 1024 * 1024  # decompressed bytes read to measure a compression ratio
 TOKEN_BYTES = 2  # every output format stores uint16 ids (GPT-2's 50,257 ids < 65,536)
-WARMUP_CHARS = 4096  # tokenized once before timing, so regex compilation is not counted
 HUB_PROBE_SECONDS = 3  # connecting to the Hub before asking it for a dataset's metadata
 
 
@@ -89,16 +94,43 @@ def text_bytes(inputs: Sequence[InputFile], text_column: str) -> int:
     return total
 
 
-def calibrate(sample: str) -> tuple[int, float]:
-    """(tokens in `sample`, tokens per second on one core) with fwkit's GPT-2 tokenizer."""
+def count_tokens(docs: list[str]) -> int:
+    """Tokens the job writes for `docs`: [EOT] + encode_ordinary(text) each."""
     from fwkit.encoding import gpt2
 
     enc = gpt2()
-    enc.encode_ordinary(sample[:WARMUP_CHARS])
-    start = time.perf_counter()
-    tokens = len(enc.encode_ordinary(sample))
-    elapsed = time.perf_counter() - start
-    return tokens, tokens / elapsed if elapsed > 0 and tokens else 0.0
+    return sum(1 + len(enc.encode_ordinary(doc)) for doc in docs)
+
+
+def _place(inputs: Sequence[InputFile], at: int) -> Cursor:
+    """Where byte `at` of the concatenated inputs is: an offset in a plain text file, else a file's start."""
+    for index, f in enumerate(inputs):
+        if at < f.size or index == len(inputs) - 1:
+            seekable = f.kind == "text" and not f.compression
+            return Cursor(index, min(at, f.size), in_doc=at > 0) if seekable else Cursor(index)
+        at -= f.size
+    return Cursor()
+
+
+def spread_documents(inputs: Sequence[InputFile], max_bytes: int, text_column: str) -> list[str]:
+    """About `max_bytes` of whole documents from `SAMPLE_PLACES` places spread over `inputs`."""
+    source = LocalSource(inputs, DOC_SEP, text_column, "replace")
+    source.check()
+    total, per_place = sum(f.size for f in inputs), max(1, max_bytes // SAMPLE_PLACES)
+    docs: list[str] = []
+    starts = dict.fromkeys(_place(inputs, total * k // SAMPLE_PLACES) for k in range(SAMPLE_PLACES))
+    if total <= max_bytes:  # small enough to read whole, once
+        starts, per_place = {Cursor(): None}, max_bytes
+    for start in starts:
+        taken = 0
+        for planned in source.plan(min(max(per_place, 64 * 1024), 1 << 20), start):
+            for text, whole in planned.item.documents(ReadStats()):
+                if whole and text:  # a document cut by an arbitrary offset is not counted
+                    docs.append(text)
+                    taken += len(text)
+            if taken >= per_place:
+                break
+    return docs
 
 
 def input_problem(path: Path) -> str | None:
@@ -120,14 +152,19 @@ def input_problem(path: Path) -> str | None:
 def estimate_inputs(paths: list[Path], text_column: str = "text") -> InputEstimate:
     """Estimate the job for `paths` (files or directories); FwkitError for a missing/unreadable input."""
     inputs = discover(paths)
-    sample = sample_text(paths, SAMPLE_BYTES, text_column)
-    return scale_sample(sample, len(inputs), sum(f.size for f in inputs), text_bytes(inputs, text_column))
+    docs = spread_documents(inputs, SAMPLE_BYTES, text_column)
+    texts = sum(1 for f in inputs if f.kind == "text")
+    sep = len(DOC_SEP) if texts * 2 > len(inputs) else 0  # text files: each document's separator is input too
+    return scale_sample(docs, len(inputs), sum(f.size for f in inputs), text_bytes(inputs, text_column), sep)
 
 
-def scale_sample(sample: str, files: int, total_bytes: int, size: int) -> InputEstimate:
-    """The estimate for `size` text bytes, from bytes per token and speed measured on `sample`."""
-    sample_bytes = len(sample.encode("utf-8"))
-    tokens, rate = calibrate(sample)
+def scale_sample(docs: list[str], files: int, total_bytes: int, size: int, sep_bytes: int = 0) -> InputEstimate:
+    """The estimate for `size` text bytes, from bytes per token measured on `docs` (each + `sep_bytes`)."""
+    from fwkit.speed import tokens_per_second
+
+    sample_bytes = sum(len(doc.encode("utf-8")) + sep_bytes for doc in docs)
+    tokens = count_tokens(docs)
+    rate = tokens_per_second(DOC_SEP.join(docs)) if docs else 0.0
     per_token = sample_bytes / tokens if tokens else 0.0
     est_tokens = int(size / per_token) if per_token else 0
     return InputEstimate(
@@ -143,12 +180,18 @@ def scale_sample(sample: str, files: int, total_bytes: int, size: int) -> InputE
     )
 
 
-def _first_texts(spec: HubSpec, max_bytes: int) -> str:
+def _first_texts(spec: HubSpec, max_bytes: int) -> list[str]:
     """About `max_bytes` of the dataset's first documents, streamed from its first row group."""
     from fwkit.sources.hub import resolve, shard_texts
 
     shards, _ = resolve(spec)
-    return join_until((text for batch in shard_texts(spec, 0, shards) for text in batch if text), max_bytes)
+    docs, size = [], 0
+    for text in (text for batch in shard_texts(spec, 0, shards) for text in batch if text):
+        docs.append(text)
+        size += len(text)
+        if size >= max_bytes:
+            break
+    return docs
 
 
 def _hub_unreachable(spec: HubSpec) -> str | None:

@@ -65,3 +65,45 @@ def test_empty_file_is_zero_tokens(tmp_path):
     (tmp_path / "empty.txt").write_text("")
     est = estimate_inputs([Path(tmp_path / "empty.txt")])
     assert (est.est_tokens, est.est_output_bytes, est.est_seconds(4)) == (0, 0, 0.0)
+
+
+def _job_tokens(text: str) -> int:
+    enc = gpt2()
+    return sum(1 + len(enc.encode_ordinary(d)) for d in text.split("\n\n") if d)
+
+
+def test_a_file_whose_start_is_not_its_middle_is_sampled_from_several_places(
+    tmp_path, english_text: str, chinese_text: str
+):
+    """1 MB of English, then 3 MB of Chinese: the first 512 KiB alone would say ~2x too few tokens."""
+    text = english_text[:1_000_000] + "\n\n" + (chinese_text * 3)[:1_000_000]  # ~3 MB of UTF-8 Chinese
+    path = tmp_path / "mixed.txt"
+    path.write_text(text, encoding="utf-8")
+    est = estimate_inputs([path])
+    true = _job_tokens(text)
+    assert abs(est.est_tokens - true) / true < 0.15, (est.est_tokens, true)
+    assert est.sample_bytes < 2 * 512 * 1024  # a sample, not the whole file
+
+
+def test_the_estimate_counts_each_documents_eot(tmp_path):
+    """Many short documents: one EOT each is a large share of the tokens, and must be counted."""
+    path = tmp_path / "short.txt"
+    path.write_text("\n\n".join(f"line {i} ok" for i in range(20_000)), encoding="utf-8")
+    est = estimate_inputs([path])
+    true = _job_tokens(path.read_text(encoding="utf-8"))
+    assert abs(est.est_tokens - true) / true < 0.02, (est.est_tokens, true)
+
+
+def test_the_speed_is_measured_once_per_machine_and_cached(tmp_path, monkeypatch, docs):
+    from fwkit.speed import CACHE_NAME, machine_key
+
+    monkeypatch.setenv("FWKIT_CACHE_DIR", str(tmp_path / "cache"))
+    path = tmp_path / "a.txt"
+    path.write_text("\n\n".join(docs), encoding="utf-8")
+    first = estimate_inputs([path]).tokens_per_second_per_worker
+    cached = json.loads((tmp_path / "cache" / CACHE_NAME).read_text())
+    assert cached == {machine_key(): first} and first > 1000
+    for _ in range(3):  # a busy machine no longer changes the duration from one doctor to the next
+        assert estimate_inputs([path]).tokens_per_second_per_worker == first
+    (tmp_path / "cache" / CACHE_NAME).write_text(json.dumps({machine_key(): 1234.5}))
+    assert estimate_inputs([path]).tokens_per_second_per_worker == 1234.5  # read, not measured

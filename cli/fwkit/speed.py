@@ -1,0 +1,87 @@
+"""Tokenizer speed on this machine, measured once and kept in a cache file.
+
+    cat ~/.cache/fwkit/speed.json      # {"x86_64 | <CPU model> | tiktoken 0.8.0": 612345.6, ...}
+
+The duration `fwkit doctor` estimates is tokens / (this rate x workers). Timing a fraction of a
+second of tokenizing at every call made it swing by 3x on a busy machine, so the rate is measured
+once per machine (CPU model, architecture, tiktoken version), as the best of `ROUNDS` passes over
+the first sample doctor sees (the fastest pass is the one least disturbed), and cached in
+`$FWKIT_CACHE_DIR` (default `$XDG_CACHE_HOME/fwkit`, else `~/.cache/fwkit`). Delete the file to
+measure again; an unwritable cache only means measuring each time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+ROUNDS = 3  # passes over the sample; the fastest counts
+CALIBRATION_CHARS = 1 << 20  # at most 1M characters per pass: ~0.4 s of prose on one core
+WARMUP_CHARS = 4096  # tokenized once before timing, so regex compilation is not counted
+CACHE_NAME = "speed.json"
+
+
+def cache_dir() -> Path:
+    explicit = os.environ.get("FWKIT_CACHE_DIR")
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(explicit) if explicit else Path(base) / "fwkit"
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("model name", "Model", "cpu model")):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def machine_key() -> str:
+    import tiktoken
+
+    return f"{platform.machine()} | {_cpu_model()} | tiktoken {getattr(tiktoken, '__version__', '?')}"
+
+
+def measure(sample: str) -> float:
+    """Tokens per second on one core: the best of `ROUNDS` timed passes over `sample`."""
+    from fwkit.encoding import gpt2
+
+    enc = gpt2()
+    text = sample[:CALIBRATION_CHARS]
+    enc.encode_ordinary(text[:WARMUP_CHARS])
+    best = 0.0
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        tokens = len(enc.encode_ordinary(text))
+        elapsed = time.perf_counter() - start
+        if elapsed > 0 and tokens:
+            best = max(best, tokens / elapsed)
+    return best
+
+
+def tokens_per_second(sample: str) -> float:
+    """This machine's cached rate, or one measured on `sample` now (and cached)."""
+    path, key = cache_dir() / CACHE_NAME, machine_key()
+    try:
+        cached = json.loads(path.read_text())
+    except (OSError, ValueError):
+        cached = {}
+    if not isinstance(cached, dict):
+        cached = {}
+    rate = cached.get(key)
+    if isinstance(rate, int | float) and rate > 0:
+        return float(rate)
+    rate = measure(sample)
+    if rate > 0:
+        try:
+            from fwkit.atomic import write_json_atomic
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(path, {**cached, key: round(rate, 1)})
+        except OSError:
+            pass  # a read-only home: measure again next time
+    return rate
