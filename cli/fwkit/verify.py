@@ -68,7 +68,7 @@ def _check_shard(report: Report, fmt: ShardFormat, i: int, shard: dict[str, Any]
     size, expected = path.stat().st_size, fmt.file_bytes(shard["tokens"])
     if size != expected:
         report.problem(
-            name, f"{size} bytes, expected {expected} (header + {shard['tokens']} tokens x {fmt.token_bytes})"
+            name, f"{size:,} bytes, expected {expected:,} (header + {shard['tokens']:,} tokens x {fmt.token_bytes})"
         )
         return
     with open(path, "rb") as f:

@@ -64,3 +64,12 @@ def test_an_empty_nanogpt_train_bin_warns_and_the_suggestion_fills_it(tmp_path: 
 def _run(out: Path, *args: str) -> Path:
     tokenize(out, "--format", "llmc", *args)
     return out
+
+
+def test_more_workers_than_cpus_warns(tmp_path: Path) -> None:
+    from fwkit.host.cpu import usable_cpus
+
+    cpus = usable_cpus()
+    assert "warning: --workers" not in tokenize(tmp_path / "a", "--workers", str(cpus), "--shard-tokens", "20K")
+    text = tokenize(tmp_path / "b", "--workers", str(cpus + 1), "--shard-tokens", "20K")
+    assert f"warning: --workers {cpus + 1} is more than the {cpus} usable CPU(s)" in text

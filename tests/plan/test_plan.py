@@ -165,3 +165,22 @@ def test_suggested_mem_never_exceeds_what_the_host_gives(host):
     plan = make_plan(facts, PlanRequest())
     assert plan.mode == "streaming" and plan.need_bytes <= plan.mem_bytes <= plan.limit_bytes
     assert f"--mem {mem_arg(plan.mem_bytes)} " in plan.commands[0] and plan.mem_bytes % MiB == 0
+
+
+def test_the_swap_command_of_a_swap_plan_runs_as_printed(host, tmp_path):
+    """`sudo fwkit swap create --size ...`, run with --dry-run added (for real it would change this host)."""
+    import os
+    import shlex
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    plan = make_plan(host(available=4 * GiB), PlanRequest(**TOO_BIG))
+    sudo, *command = shlex.split(plan.commands[0])
+    assert sudo == "sudo" and command[:3] == ["fwkit", "swap", "create"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "cli")}
+    done = subprocess.run(
+        [sys.executable, "-m", "fwkit", *command[1:], "--dry-run"], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "dry run: nothing changed" in done.stdout

@@ -183,8 +183,17 @@ def tokenize(
         command=shlex.split(os.environ.get(RESUME_COMMAND_ENV, "")) or ["fwkit", *sys.argv[1:]],
         tokenizer=tokenizer_spec(fmt, tokenizer.value, dtype.value),
     )
+    from fwkit.host.cpu import usable_cpus
     from fwkit.trainers import shard_warnings
 
+    cpus = usable_cpus()
+    if workers and workers > cpus and engine is not Engine.ray:  # a Ray cluster has CPUs of its own
+        typer.secho(
+            f"warning: --workers {workers} is more than the {cpus} usable CPU(s): the extra workers share cores, "
+            "add memory and no speed",
+            err=True,
+            fg=typer.colors.YELLOW,
+        )
     manifest = run_job(settings, inputs or [], hub, engine.value, ray_address if engine is Engine.ray else None)
     for warning in shard_warnings(manifest):
         typer.secho(f"warning: {warning}", err=True, fg=typer.colors.YELLOW)
