@@ -19,8 +19,16 @@ LAYERS: list[tuple[str, ...]] = [
     ("fwkit.sources", "fwkit.executors"),
     # cloud.sizing/paths: the instance table the plan sizes a cloud job from (pure data, no AWS call);
     # swap.recommended_swap_bytes: the same for a swap file. Both live beside the code they serve.
-    ("fwkit.plan", "fwkit.estimate", "fwkit.runner", "fwkit.verify", "fwkit.cloud.sizing", "fwkit.cloud.paths"),
-    ("fwkit.runtime", "fwkit.cloud", "fwkit.swap"),
+    (
+        "fwkit.plan",
+        "fwkit.estimate",
+        "fwkit.runner",
+        "fwkit.verify",
+        "fwkit.cloud.sizing",
+        "fwkit.cloud.paths",
+        "fwkit.swap",
+    ),
+    ("fwkit.runtime", "fwkit.cloud"),
     ("fwkit.commands",),
     ("fwkit.cli", "fwkit.__main__"),
 ]
