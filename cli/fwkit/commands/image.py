@@ -11,7 +11,7 @@ from fwkit.commands.helptext import with_examples
 BUILD_HELP = "Build the wheelhouse (pip wheel on the host), then the image from docker/Dockerfile. Never pulls."
 BUILD_EXAMPLES = [
     "fwkit image build",
-    "fwkit image build --base-image fwkit-base:bookworm    # cannot pull",
+    "scripts/build_base_image.sh \\\n    && fwkit image build --base-image fwkit-base:bookworm    # cannot pull",
 ]
 app = typer.Typer(help="The Docker image `fwkit run` runs the tokenizer in.", no_args_is_help=True)
 
