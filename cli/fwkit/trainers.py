@@ -41,13 +41,20 @@ def shard_warnings(manifest: dict[str, Any]) -> list[str]:
     settings = manifest["settings"]
     if not manifest.get("complete") or tokens == 0:
         return []
-    if fmt == "nanogpt":
+    if fmt in ("nanogpt", "megatron"):  # val = the first --val-tokens, train = the rest
         train = sum(s["tokens"] for s in shards if s["split"] == "train")
-        if train <= NANOGPT_BLOCK:
-            val = max(0, tokens - 10 * NANOGPT_BLOCK)
+        least = NANOGPT_BLOCK + 1 if fmt == "nanogpt" else 1
+        if train < least:
+            val = max(1, tokens - 10 * NANOGPT_BLOCK)
+            name = "train.bin" if fmt == "nanogpt" else f"{settings['prefix']}_train.bin"
+            why = (
+                f"not more than nanoGPT's block_size {NANOGPT_BLOCK}: its get_batch fails"
+                if fmt == "nanogpt"
+                else ("Megatron's train split is empty")
+            )
             return [
-                f"train.bin holds {train:,} tokens, not more than nanoGPT's block_size {NANOGPT_BLOCK}: its get_batch "
-                f"fails; rerun with --val-tokens {val} (or fewer) to leave {tokens - val:,} tokens for train.bin"
+                f"{name} holds {train:,} tokens, {why}; rerun with --val-tokens {val} (or fewer) to leave "
+                f"{tokens - val:,} tokens for it"
             ]
         return []
     least = LLMC_MIN_TOKENS if fmt == "llmc" else 1

@@ -73,3 +73,11 @@ def test_more_workers_than_cpus_warns(tmp_path: Path) -> None:
     assert "warning: --workers" not in tokenize(tmp_path / "a", "--workers", str(cpus), "--shard-tokens", "20K")
     text = tokenize(tmp_path / "b", "--workers", str(cpus + 1), "--shard-tokens", "20K")
     assert f"warning: --workers {cpus + 1} is more than the {cpus} usable CPU(s)" in text
+
+
+def test_an_empty_megatron_train_split_warns_and_the_suggestion_fills_it(tmp_path: Path) -> None:
+    out = tmp_path / "megatron"
+    text = tokenize(out, "--format", "megatron")  # default --val-tokens 10M: the train .bin is empty
+    assert "warning: shard_train.bin holds 0 tokens, Megatron's train split is empty" in text
+    text = tokenize(out, "--format", "megatron", "--val-tokens", suggested(text, "--val-tokens"))
+    assert "warning" not in text and (out / "shard_train.bin").stat().st_size > 0
