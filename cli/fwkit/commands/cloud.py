@@ -22,8 +22,9 @@ EXAMPLES = [
     "fwkit cloud estimate --mem 100G --input sample.txt",
     "fwkit cloud up --mem 16G --input-size 15G \\\n    -- s3://my-bucket/raw/train.txt --out s3://my-bucket/shards",
     "fwkit cloud up --mem 32G --spot --output-size 20G \\\n"
-    "    --hf-token-param /fwkit/hf_token -- --dataset HuggingFaceFW/fineweb-edu \\\n"
-    "    --subset sample-10BT --out s3://my-bucket/edu --format llmc",
+    "    --hf-token-param /fwkit/hf_token \\\n"
+    "    -- --dataset HuggingFaceFW/fineweb-edu --subset sample-10BT \\\n"
+    "    --out s3://my-bucket/edu --format llmc",
     "fwkit cloud up --resume ...same job...   # after a spot reclaim or max_hours",
 ]
 
