@@ -6,6 +6,7 @@ anything else prints one line too, and the traceback only with `--debug` (or `FW
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from typing import Annotated, Any
@@ -16,6 +17,9 @@ from typer.core import TyperGroup
 from fwkit import __version__
 from fwkit.commands import cloud, doctor, image, run, swap, tokenize, verify
 from fwkit.errors import PARENT_REPORTS, REPORTED_BY_PARENT_ENV, FwkitError
+
+# click's exceptions, wherever this Typer takes click from (newer Typer vendors it as typer._click).
+_click = importlib.import_module(typer.BadParameter.__module__)
 
 
 def _debug() -> bool:
@@ -32,7 +36,31 @@ def print_error(message: str) -> None:
 
 
 class FwkitGroup(TyperGroup):
-    """Turns `FwkitError` (and, without --debug, any crash) into one line and an exit code."""
+    """Turns `FwkitError` (and, without --debug, any crash) into one line and an exit code.
+
+    Option errors too: click's usage error becomes one line (what is wrong, then where the help is)
+    instead of Typer's boxed usage, as every other error is.
+    """
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except _click.NoArgsIsHelpError as err:  # `fwkit tokenize` alone: the help, as Typer shows it
+            from typer.rich_utils import rich_format_error
+
+            rich_format_error(err)
+            sys.exit(err.exit_code)
+        except _click.ClickException as err:
+            ctx = getattr(err, "ctx", None)
+            where = f" (`{ctx.command_path} -h` for help)" if ctx is not None else ""
+            print_error(f"{err.format_message()}{where}")
+            sys.exit(err.exit_code)
+        except typer.Abort:
+            print_error("aborted")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
         """Before parsing (which prints --help), drop the flags' `<bool>` metavars everywhere."""
@@ -101,8 +129,11 @@ app.add_typer(cloud.app, name="cloud")
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app(prog_name="fwkit")
+    """Console-script entry point (through `fwkit.__main__`)."""
+    try:
+        app(prog_name="fwkit")
+    except KeyboardInterrupt:  # while Typer builds the command, before its own handler is in place
+        sys.exit(130)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ SAMPLE_PLACES = 8  # 64 KiB from each of 8 places: the start, then every 1/8 of 
 DOC_SEP = "\n\n"  # the default --doc-sep: text files' documents are sampled with it
 RATIO_PROBE_BYTES = 4 * 1024 * 1024  # decompressed bytes read to measure a compression ratio
 TOKEN_BYTES = 2  # every output format stores uint16 ids (GPT-2's 50,257 ids < 65,536)
-HUB_PROBE_SECONDS = 3  # connecting to the Hub before asking it for a dataset's metadata
+WARMUP_CHARS = 4096  # tokenized once before timing, so regex compilation is not counted
 
 
 @dataclass(frozen=True)
@@ -194,34 +194,12 @@ def _first_texts(spec: HubSpec, max_bytes: int) -> list[str]:
     return docs
 
 
-def _hub_unreachable(spec: HubSpec) -> str | None:
-    """Why the Hub cannot be asked right now (offline mode, no route), in a few seconds at most.
-
-    Without this check an offline doctor would wait through huggingface_hub's own retries.
-    """
-    import os
-    import socket
-    from urllib.parse import urlparse
-
-    if Path(spec.dataset).exists() or spec.data_files:
-        return None  # a local directory, or explicit files (their own errors say what is wrong)
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes") or os.environ.get("HF_DATASETS_OFFLINE"):
-        return f"--dataset {spec.dataset}: offline mode (HF_HUB_OFFLINE / HF_DATASETS_OFFLINE), the Hub is not asked"
-    endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
-    host, port = endpoint.hostname or "huggingface.co", endpoint.port or (80 if endpoint.scheme == "http" else 443)
-    try:
-        socket.create_connection((host, port), timeout=HUB_PROBE_SECONDS).close()
-    except OSError as err:
-        return f"--dataset {spec.dataset}: the Hub ({host}) cannot be reached from here ({err.strerror or err})"
-    return None
-
-
 def estimate_dataset_job(spec: HubSpec) -> tuple[InputEstimate | None, str]:
     """(estimate, where its size came from) for a --dataset job; (None, why not) when unreachable."""
     from fwkit.errors import FwkitError
-    from fwkit.sources.hub import estimate_dataset
+    from fwkit.sources.hub import estimate_dataset, hub_unreachable
 
-    unreachable = _hub_unreachable(spec)
+    unreachable = hub_unreachable(spec)
     if unreachable:
         return None, unreachable
     size, how = estimate_dataset(spec)

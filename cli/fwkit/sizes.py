@@ -8,6 +8,7 @@ from fwkit.errors import FwkitError
 
 _BYTE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, "P": 1024**5}
 _COUNT_UNITS = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9, "T": 10**12}
+MAX_VALUE = 2.0**63  # sizes and counts fit an int64 (1e400 is infinity, and no disk holds 2**63 bytes)
 _SIZE_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][0-9]+)?)\s*([A-Za-z]*)\s*$")
 
 
@@ -17,7 +18,10 @@ def parse_bytes(text: str, what: str = "size") -> int:
     unit = match.group(2).upper().removesuffix("IB").removesuffix("B") if match else ""
     if not match or unit not in _BYTE_UNITS:
         raise FwkitError(f"{what} {text!r} is not a size: use a number with K, M, G or T, e.g. 16G")
-    value = int(float(match.group(1)) * _BYTE_UNITS[unit])
+    number = float(match.group(1)) * _BYTE_UNITS[unit]
+    if not number < MAX_VALUE:
+        raise FwkitError(f"{what} {text!r} is too large: use a number with K, M, G or T, e.g. 16G")
+    value = int(number)
     if value <= 0:
         raise FwkitError(f"{what} {text!r} must be larger than zero")
     return value
@@ -30,6 +34,8 @@ def parse_count(text: str, what: str = "count") -> int:
     if not match or unit not in _COUNT_UNITS:
         raise FwkitError(f"{what} {text!r} is not a count: use e.g. 100M, 1e8 or 100000000")
     value = float(match.group(1)) * _COUNT_UNITS[unit]
+    if not value < MAX_VALUE:
+        raise FwkitError(f"{what} {text!r} is too large: use e.g. 100M, 1e8 or 100000000")
     if value < 1 or value != int(value):
         raise FwkitError(f"{what} {text!r} must be a whole number of at least 1")
     return int(value)

@@ -17,7 +17,7 @@ import numpy as np
 from fwkit.engine.formats import FORMATS, ShardFormat, split_of
 from fwkit.engine.manifest import MANIFEST, load_manifest, spec_of, tokenizer_of
 from fwkit.engine.writer import sha256_file
-from fwkit.errors import FwkitError
+from fwkit.errors import EXIT_ACTION_NEEDED, FwkitError
 
 SAMPLE_ITEM_BYTES = 1 << 20  # re-tokenize 1 MiB from each sampled item's start
 SCAN_TOKENS = 16 << 20  # check token ids 16M at a time (32 MB), so memory stays flat
@@ -163,7 +163,10 @@ def verify(out_dir: Path, sample: int = 0, seed: int | None = None) -> Report:
     report = Report(out_dir)
     if not out_dir.is_dir():
         raise FwkitError(f"{out_dir}: no such directory: give the --out dir of a run")
-    m = load_manifest(out_dir)
+    try:
+        m = load_manifest(out_dir)
+    except FwkitError as err:  # unreadable or damaged: a problem found (exit 1), said in one line
+        raise FwkitError(err.message, EXIT_ACTION_NEEDED) from None
     if m is None:
         raise FwkitError(f"{out_dir}: no {MANIFEST}: not an fwkit output dir (or the run never started)")
     if not m.get("complete"):

@@ -132,6 +132,9 @@ def tokenize(
             envvar="RAY_ADDRESS",
         ),
     ] = None,
+    force_mem: Annotated[
+        bool, typer.Option("--force-mem", hidden=True, help="fwkit run --force: accept a --mem below the smallest job.")
+    ] = False,
 ) -> None:
     """Tokenize text into token shards (gpt2, cl100k_base, o200k_base) in memory that does not grow with the input."""
     from fwkit.engine.settings import (
@@ -142,6 +145,7 @@ def tokenize(
         tokenizer_spec,
     )
     from fwkit.errors import FwkitError
+    from fwkit.options import check_checkpoint_env, check_job_size, check_prefix, check_shard_tokens
     from fwkit.runner import run_job
     from fwkit.sizes import parse_bytes, parse_count
     from fwkit.sources.hub import HubSpec
@@ -166,6 +170,7 @@ def tokenize(
     if dataset:
         subset = subset or (chosen.subset if chosen else None)
         hub = HubSpec(dataset, subset, split, revision, tuple(data_files or ()), text_column)
+    check_checkpoint_env()
     settings = TokenizeSettings(
         out_dir=out,
         format=fmt,
@@ -183,6 +188,9 @@ def tokenize(
         command=shlex.split(os.environ.get(RESUME_COMMAND_ENV, "")) or ["fwkit", *sys.argv[1:]],
         tokenizer=tokenizer_spec(fmt, tokenizer.value, dtype.value),
     )
+    check_prefix(settings.prefix)
+    check_shard_tokens(settings.format, settings.shard_tokens)
+    check_job_size(settings.workers if engine is not Engine.ray else None, settings.mem_bytes, force_mem)
     from fwkit.host.cpu import usable_cpus
     from fwkit.trainers import shard_warnings
 

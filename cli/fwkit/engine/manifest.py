@@ -40,6 +40,9 @@ def load_manifest(out_dir: Path) -> dict[str, Any] | None:
         raise FwkitError(f"{path}: unreadable manifest ({err}): rerun with --overwrite to start again") from None
     if not isinstance(data, dict) or "complete" not in data:
         raise FwkitError(f"{path}: not an fwkit manifest: choose another --out or rerun with --overwrite")
+    damage = damaged_because(data)
+    if damage:
+        raise FwkitError(f"{path}: damaged manifest ({damage}): rerun the job with --overwrite")
     return data
 
 
@@ -53,6 +56,49 @@ def tokenizer_of(manifest: dict[str, Any]) -> dict[str, Any]:
 def spec_of(manifest: dict[str, Any]) -> TokenizerSpec:
     """How a manifest's tokens were made: its tokenizer and dtype (GPT-2 and uint16 if unrecorded)."""
     return TokenizerSpec(tokenizer_of(manifest)["name"], out_dtype=manifest.get("dtype", "uint16"))
+
+
+# The keys every reader of a manifest relies on, with their types: anything else is damage.
+_TOP = {"complete": bool, "format": str, "tokens": int, "documents": int, "settings": dict, "shards": list}
+_SHARD = {"path": str, "split": str, "tokens": int, "sha256": str}
+_SETTINGS = {"format": str, "prefix": str, "shard_tokens": int, "val_tokens": int}
+
+
+def _wrong_keys(obj: dict[str, Any], wanted: dict[str, type], where: str) -> str | None:
+    for key, kind in wanted.items():
+        value = obj.get(key)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            return f"{where}{key!r} is {type(value).__name__ if key in obj else 'missing'}, not {kind.__name__}"
+    return None
+
+
+def damaged_because(m: dict[str, Any]) -> str | None:
+    """What makes `m` unusable (a missing key, a wrong type), or None when it is whole."""
+    from fwkit.engine.formats import FORMATS
+
+    problem = _wrong_keys(m, _TOP, "") or _wrong_keys(m["settings"], _SETTINGS, "settings.")
+    if problem:
+        return problem
+    if m["format"] not in FORMATS or m["settings"]["format"] != m["format"]:
+        return f"format {m['format']!r} is not one of {', '.join(FORMATS)}"
+    for i, shard in enumerate(m["shards"]):
+        problem = _wrong_keys(shard, _SHARD, f"shards[{i}].") if isinstance(shard, dict) else f"shards[{i}]"
+        if problem:
+            return problem
+        if Path(shard["path"]).name != shard["path"] or shard["path"].startswith("."):
+            return f"shards[{i}].path {shard['path']!r} is not a shard name in the out dir"
+    point = m.get("checkpoint")
+    if not m["complete"]:
+        if not isinstance(point, dict) or not isinstance(point.get("cursor"), dict):
+            return "a partial run without a checkpoint"
+        try:
+            cursor, state = checkpoint_of(m)
+        except (TypeError, KeyError, AttributeError) as err:
+            return f"checkpoint: {err}"
+        values = [*asdict(cursor).values(), *asdict(state).values()]
+        if not all(isinstance(v, int) and v >= 0 for v in values):
+            return "checkpoint: a position that is not a count"
+    return None
 
 
 def new_manifest(

@@ -25,10 +25,16 @@ LOCK_NAME = ".fwkit.lock"  # held (flock) for the whole run; the file stays, the
 @contextlib.contextmanager
 def out_dir_lock(out_dir: Path) -> Iterator[None]:
     """Create `out_dir` and hold it for one job: a second job there (same --out) would mix shards."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise FwkitError(f"{out_dir}: exists and is not a directory: choose another --out")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(out_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        if out_dir.exists() and not out_dir.is_dir():
+            raise FwkitError(f"{out_dir}: exists and is not a directory: choose another --out")
+        if out_dir.is_symlink() and not out_dir.exists():
+            target = os.readlink(out_dir)
+            raise FwkitError(f"{out_dir}: a symlink to {target}, which does not exist: choose another --out")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(out_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as err:  # under a file, /proc, a read-only mount, a name too long, no permission
+        raise FwkitError(f"{out_dir}: cannot create the out dir there ({err.strerror}): choose another --out") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

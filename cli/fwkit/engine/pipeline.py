@@ -12,6 +12,7 @@ after every finished shard, so a kill loses seconds of work. SIGINT/SIGTERM stop
 from __future__ import annotations
 
 import errno
+import math
 import os
 import shlex
 import signal
@@ -40,7 +41,14 @@ CHECKPOINT_SECONDS = 5.0  # a kill loses at most this much work; FWKIT_CHECKPOIN
 
 def checkpoint_seconds() -> float:
     """Seconds between checkpoints (each one fsyncs the open shard and rewrites the manifest)."""
-    return float(os.environ.get("FWKIT_CHECKPOINT_SECONDS", CHECKPOINT_SECONDS))
+    text = os.environ.get("FWKIT_CHECKPOINT_SECONDS")
+    try:
+        seconds = float(text) if text is not None else CHECKPOINT_SECONDS
+    except ValueError:
+        seconds = math.nan
+    if not 0 <= seconds < math.inf:
+        raise FwkitError(f"FWKIT_CHECKPOINT_SECONDS={text!r} is not a number of seconds: e.g. 5, or unset it")
+    return seconds
 
 
 class Stopped(FwkitError):

@@ -25,6 +25,12 @@ def parse_doc_sep(text: str) -> str | None:
         sep = text.encode("latin-1", "backslashreplace").decode("unicode_escape")
     except UnicodeDecodeError as err:
         raise FwkitError(f"--doc-sep {text!r} has a bad escape ({err.reason}): e.g. use '\\n\\n'") from None
+    try:
+        sep.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: '\ud800' typed, or a raw byte such as $'\xff'
+        raise FwkitError(
+            f"--doc-sep {text!r} is not UTF-8 text (a lone surrogate or a raw byte): e.g. use '\\n\\n'"
+        ) from None
     if not sep:
         raise FwkitError("--doc-sep is empty: give a separator such as '\\n\\n', or 'none' for whole files")
     return sep

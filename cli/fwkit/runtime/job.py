@@ -57,7 +57,8 @@ class JobSpec:
     def tokenize_argv(self, inputs: list[str] | None = None, out: str | None = None) -> list[str]:
         """`tokenize ...` with the job sized to the cap; paths may be rewritten (container mounts)."""
         paths = list(self.inputs if inputs is None else inputs)
-        return ["tokenize", *paths, "--out", out or self.out, *self.options, "--mem", str(self.mem_bytes)]
+        forced = ["--force-mem"] if "--force" in self.run_options else []  # a cap below the smallest job
+        return ["tokenize", *paths, "--out", out or self.out, *self.options, "--mem", str(self.mem_bytes), *forced]
 
     def resume_command(self, mem_text: str | None = None) -> str:
         """The exact `fwkit run ... --resume` that continues this job from its checkpoint (under `mem_text`)."""

@@ -33,6 +33,7 @@ BATCH_ROWS = 1024  # rows decoded at a time (~4 MB of FineWeb text)
 # the outer loop, so datasets' own is shortened to 3 tries x 1 s (a blip is still absorbed inside).
 STREAMING_READ_MAX_RETRIES = 3
 STREAMING_READ_RETRY_INTERVAL = 1
+HUB_PROBE_SECONDS = 3  # connecting to the Hub before asking it for anything
 T = TypeVar("T")
 _COMMIT = re.compile(r"@([0-9a-f]{40})/")
 
@@ -103,8 +104,34 @@ def _permanent(spec: HubSpec, err: Exception) -> FwkitError:
     return FwkitError(f"{what}: cannot load ({name}: {text})")
 
 
+def hub_unreachable(spec: HubSpec) -> str | None:
+    """Why the Hub cannot be asked right now (offline mode, no route), in a few seconds at most.
+
+    Without this check an offline run would wait through huggingface_hub's and fwkit's retries
+    (minutes) for a name that does not resolve.
+    """
+    import socket
+    from pathlib import Path
+    from urllib.parse import urlparse
+
+    if Path(spec.dataset).exists() or spec.data_files:
+        return None  # a local directory, or explicit files (their own errors say what is wrong)
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes") or os.environ.get("HF_DATASETS_OFFLINE"):
+        return f"--dataset {spec.dataset}: offline mode (HF_HUB_OFFLINE / HF_DATASETS_OFFLINE), the Hub is not asked"
+    endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    host, port = endpoint.hostname or "huggingface.co", endpoint.port or (80 if endpoint.scheme == "http" else 443)
+    try:
+        socket.create_connection((host, port), timeout=HUB_PROBE_SECONDS).close()
+    except OSError as err:
+        return f"--dataset {spec.dataset}: the Hub ({host}) cannot be reached from here ({err.strerror or err})"
+    return None
+
+
 def resolve(spec: HubSpec) -> tuple[int, str | None]:
     """(row-group shards, resolved commit hash or None for local files); permanent errors exit 2."""
+    unreachable = hub_unreachable(spec)
+    if unreachable:  # fail in seconds, before any out dir exists: nothing to resume
+        raise FwkitError(f"{unreachable}: check the network (HF_ENDPOINT, proxy), then run the command again")
 
     def load() -> tuple[Any, list[str]]:
         ds = _resharded(spec)
