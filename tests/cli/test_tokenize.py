@@ -78,7 +78,7 @@ def test_npy_shards_are_what_np_save_writes(tmp_path: Path, text_file: Path):
 
 def test_workers_and_cuts_do_not_change_the_output(tmp_path: Path, text_file: Path):
     outs = []
-    for workers, mem in ((1, "8G"), (2, "8G"), (2, "300M")):  # 300M: smaller blocks, more cuts
+    for workers, mem in ((1, "8G"), (2, "8G"), (2, "400M")):  # 400M: 1 MiB blocks, more cuts
         out = tmp_path / f"w{workers}-{mem}"
         assert tokenize(text_file, "--out", out, "--workers", workers, "--mem", mem, "--shard-tokens", "200K")[0] == 0
         outs.append(out)
