@@ -19,7 +19,7 @@ from fwkit.engine.manifest import MANIFEST, load_manifest, spec_of, tokenizer_of
 from fwkit.engine.writer import sha256_file
 from fwkit.errors import EXIT_ACTION_NEEDED, FwkitError
 
-SAMPLE_ITEM_BYTES = 1 << 20  # re-tokenize 1 MiB from each sampled item's start
+SAMPLE_ITEM_BYTES = 1 << 20  # re-tokenize sampled spans 1 MiB at a time (each span checked whole)
 SCAN_TOKENS = 16 << 20  # check token ids 16M at a time (32 MB), so memory stays flat
 
 
@@ -134,17 +134,32 @@ def _check_samples(report: Report, m: dict[str, Any], count: int, seed: int | No
         return
     spec = spec_of(m)
     rng = random.Random(seed)
-    for entry in rng.sample(entries, min(count, len(entries))):
-        input_index, offset, in_doc, line, token_offset = entry
-        planned = next(source.plan(SAMPLE_ITEM_BYTES, Cursor(input_index, offset, bool(in_doc), line)), None)
-        if planned is None:
-            continue
-        expected = tokenize_item(planned.item, spec).tokens
-        actual = _stream_slice(report, m, token_offset, expected.size)
+    for k in sorted(rng.sample(range(len(entries)), min(count, len(entries)))):
+        input_index, offset, in_doc, line, token_offset = entries[k]
+        # The whole span up to the next index entry (at least the whole sampled item), or to the end.
+        stop = (entries[k + 1][0], entries[k + 1][1], entries[k + 1][4]) if k + 1 < len(entries) else None
+        token, where = token_offset, ""
+        for planned in source.plan(SAMPLE_ITEM_BYTES, Cursor(input_index, offset, bool(in_doc), line)):
+            where = planned.item.describe()
+            expected = tokenize_item(planned.item, spec).tokens
+            if not np.array_equal(_stream_slice(report, m, token, expected.size), expected):
+                report.problem(
+                    where,
+                    f"re-tokenized text differs from the output between tokens {token:,} and {token + expected.size:,}",
+                )
+                break
+            token += expected.size
+            if stop is not None and (planned.end.input_index, planned.end.offset) >= stop[:2]:
+                if (planned.end.input_index, planned.end.offset) == stop[:2] and token != stop[2]:
+                    report.problem(
+                        where,
+                        f"re-tokenizes to {token - token_offset:,} tokens, the output holds {stop[2] - token_offset:,}",
+                    )
+                break
+        else:
+            if token != m["tokens"] and where:
+                report.problem(where, f"the inputs end at token {token:,}, the output at {m['tokens']:,}")
         report.samples_checked += 1
-        if not np.array_equal(actual, expected):
-            differs = f"re-tokenized text differs from the output at token {token_offset}"
-            report.problem(planned.item.describe(), differs)
 
 
 def _unfinished(out_dir: Path, m: dict[str, Any]) -> str:

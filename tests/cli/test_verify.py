@@ -23,7 +23,7 @@ def good(tmp_path_factory: pytest.TempPathFactory, english_text: str) -> Path:
     inp = base / "docs.txt"
     inp.write_text(english_text[:1_500_000], encoding="utf-8")
     out = base / "out"
-    assert run(inp, out, "--workers", "2", "--mem", "300M").returncode == 0
+    assert run(inp, out, "--workers", "2", "--mem", "400M").returncode == 0
     return out
 
 

@@ -158,8 +158,9 @@ def changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         changes.append("the list of inputs")
     else:
         for item in new["inputs"]:
-            if old_inputs[item["path"]] != item:
-                changes.append(f"{item['path']} (size or mtime)")
+            was = old_inputs[item["path"]]  # keys an older fwkit did not record are not compared
+            if any(item.get(key) != value for key, value in was.items()):
+                changes.append(f"{item['path']} (size, mtime or inode)")
     return changes
 
 

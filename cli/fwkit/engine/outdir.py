@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from fwkit.atomic import fsync_dir
 from fwkit.engine.formats import ShardFormat
 from fwkit.engine.manifest import changed_fields, checkpoint_of, load_manifest, manifest_path, save_manifest
 from fwkit.engine.settings import TokenizeSettings
@@ -57,16 +59,44 @@ def shard_files(out_dir: Path, fmt: ShardFormat, prefix: str) -> list[Path]:
 
 
 def _wipe(out_dir: Path, settings: TokenizeSettings, old: dict[str, Any] | None) -> None:
+    """Delete what fwkit wrote here: files named like shards of the new or the old run, inside the
+    out dir, never paths a manifest names. The manifest goes first (and durably), so a kill during
+    the wipe leaves shards without a manifest, which nothing takes for a complete run."""
     doomed = set(shard_files(out_dir, settings.shard_format(), settings.prefix))
     if old:
         old_settings = old.get("settings", {})
         old_fmt = _format_of(old_settings.get("format", "npy"), settings)
-        if old_fmt is not None:
-            doomed.update(shard_files(out_dir, old_fmt, old_settings.get("prefix", "")))
-        doomed.update(out_dir / s["path"] for s in old.get("shards", []))
+        if old_fmt is not None and isinstance(old_settings.get("prefix"), str):
+            doomed.update(shard_files(out_dir, old_fmt, old_settings["prefix"]))
+    if manifest_path(out_dir).exists():
+        manifest_path(out_dir).unlink()
+        fsync_dir(out_dir)
     for path in doomed:
         path.unlink(missing_ok=True)
-    manifest_path(out_dir).unlink(missing_ok=True)
+
+
+def _written_by_fwkit(path: Path) -> bool:
+    """Whether a manifest.json is fwkit's (damaged or not): --overwrite deletes no one else's file."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and "fwkit_version" in data
+
+
+def _check_complete(out: Path, settings: TokenizeSettings, m: dict[str, Any]) -> None:
+    """A complete manifest is believed only when every shard it lists is there, at its length."""
+    fmt = _format_of(m["format"], settings)
+    for shard in m["shards"]:
+        path = out / shard["path"]
+        want = fmt.file_bytes(shard["tokens"]) if fmt is not None else -1
+        have = path.stat().st_size if path.is_file() else None
+        if have != want:
+            what = "missing" if have is None else f"{have} bytes, not {want}"
+            raise FwkitError(
+                f"{out}: the manifest says complete, but {shard['path']} is {what}: "
+                f"check it with `fwkit verify {out}`, or rerun with --overwrite"
+            )
 
 
 def _format_of(name: str, settings: TokenizeSettings) -> ShardFormat | None:
@@ -98,6 +128,11 @@ def prepare_out_dir(settings: TokenizeSettings, fresh: dict[str, Any]) -> dict[s
     out = settings.out_dir
     old = load_manifest(out) if not settings.overwrite else None
     if settings.overwrite:
+        if manifest_path(out).exists() and not _written_by_fwkit(manifest_path(out)):
+            raise FwkitError(
+                f"{manifest_path(out)} is not fwkit's (or not readable), and --overwrite deletes only fwkit's "
+                "files: remove it yourself, or choose another --out"
+            )
         try:
             _wipe(out, settings, load_manifest(out))
         except FwkitError:  # a damaged manifest is exactly what --overwrite is for
@@ -111,6 +146,7 @@ def prepare_out_dir(settings: TokenizeSettings, fresh: dict[str, Any]) -> dict[s
                 "Rerun with the same inputs and options, or with --overwrite to start again"
             )
         if old["complete"]:
+            _check_complete(out, settings, old)
             return None
         _drop_after_checkpoint(out, settings, old)
         return old

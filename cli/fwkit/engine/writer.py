@@ -111,7 +111,14 @@ class ShardWriter:
             f.write(self.fmt.header(0))
             return f
         f = open(partial, "r+b")  # noqa: SIM115
-        f.truncate(self.fmt.file_bytes(self.count))
+        have, want = os.fstat(f.fileno()).st_size, self.fmt.file_bytes(self.count)
+        if have < want:  # truncate() would pad it with zeros: tokens that were never written
+            f.close()
+            raise FwkitError(
+                f"{partial}: {have} bytes, shorter than the {want} the checkpoint made durable "
+                "(the unfinished shard was damaged): rerun with --overwrite"
+            )
+        f.truncate(want)
         f.seek(0, os.SEEK_END)
         return f
 

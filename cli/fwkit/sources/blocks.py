@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 from fwkit.engine.cutter import find_cut
 from fwkit.engine.items import Cursor, Planned
-from fwkit.sources.files import InputFile, open_stream
+from fwkit.sources.files import InputFile, check_unchanged, input_changed, open_stream
 from fwkit.sources.text import TextBlock
 
 READ_BYTES = 1 << 20  # read 1 MiB at a time
@@ -104,6 +104,8 @@ def _seekable_cuts(
         while found is None:  # no separator near the target: read the block itself, as streams do
             raw.seek(offset)
             buf = raw.read(want)
+            if len(buf) < want and offset + len(buf) < size:  # it shrank: more reads would not help
+                raise input_changed(raw.name)
             found = (len(buf), True) if offset + len(buf) >= size else _cut(buf, sep, tokenizer, len(sep))
             want *= 2
         yield None, *found
@@ -181,7 +183,9 @@ def plan_blocks(
                 text_column=text_column,
                 errors=errors,
                 start_offset=offset,
+                stamp=f.stamp,
             )
+            check_unchanged(f.path, f.stamp, raw.fileno())  # what the splitter read is still the input
             begin = Cursor(input_index, offset, in_doc, line)
             offset += length
             if data is not None and f.kind == "jsonl":
@@ -189,3 +193,4 @@ def plan_blocks(
             in_doc = not ends_doc
             done = offset if not f.compression else raw.tell()
             yield Planned(block, begin, Cursor(input_index, offset, in_doc, line), done_before + done)
+    check_unchanged(f.path, f.stamp)  # read to its end: the file under that name is still the one read

@@ -31,10 +31,39 @@ class InputFile:
     compression: str | None  # None, "gz" or "zst"
     size: int
     mtime_ns: int
+    inode: int = 0
+    ctime_ns: int = 0  # changes on any write or rename, and cannot be set back: checked during the run
 
     def record(self) -> dict[str, object]:
         """How the manifest lists it (and how resume recognises it)."""
-        return {"path": str(self.path), "size": self.size, "mtime_ns": self.mtime_ns}
+        return {"path": str(self.path), "size": self.size, "mtime_ns": self.mtime_ns, "inode": self.inode}
+
+    @property
+    def stamp(self) -> tuple[int, int, int, int]:
+        """What must not change while the run reads the file."""
+        return (self.size, self.mtime_ns, self.inode, self.ctime_ns)
+
+
+def stamp_of(st: os.stat_result) -> tuple[int, int, int, int]:
+    return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+
+
+def input_changed(path: object) -> FwkitError:
+    """An input that changed while the run read it: its tokens would belong to neither version."""
+    return FwkitError(
+        f"{path}: input changed during the run (size, mtime or inode differ from when it began): "
+        "let it settle, then rerun with --overwrite"
+    )
+
+
+def check_unchanged(path: str | os.PathLike[str], stamp: tuple[int, int, int, int], fd: int | None = None) -> None:
+    """Raise `input_changed` unless `path` (or the open `fd`) still has `stamp`."""
+    try:
+        st = os.fstat(fd) if fd is not None else os.stat(path)
+    except OSError:
+        raise input_changed(path) from None
+    if stamp_of(st) != stamp:
+        raise input_changed(path)
 
 
 def classify(path: Path) -> tuple[str, str | None] | None:
@@ -53,7 +82,13 @@ def _input_file(path: Path, kind: str, compression: str | None) -> InputFile:
     if not os.access(path, os.R_OK):
         raise FwkitError(f"{path}: permission denied: make it readable (chmod +r) or run as its owner")
     st = path.stat()
-    return InputFile(path=path, kind=kind, compression=compression, size=st.st_size, mtime_ns=st.st_mtime_ns)
+    if compression == "zst":  # the decompressor ends a truncated file quietly: check its frames first
+        from fwkit.sources.zstd_frames import zstd_damage
+
+        damage = zstd_damage(path)
+        if damage:
+            raise FwkitError(f"{path}: truncated or damaged zstd file ({damage}): re-download or re-compress it")
+    return InputFile(path, kind, compression, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
 
 
 def discover(paths: Sequence[Path]) -> list[InputFile]:

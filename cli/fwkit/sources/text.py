@@ -44,6 +44,7 @@ class TextBlock:
     text_column: str
     errors: str  # "replace" or "strict"
     start_offset: int
+    stamp: tuple[int, ...] | None = None  # the input's (size, mtime, inode, ctime) when the run began
 
     @property
     def portable(self) -> bool:
@@ -60,14 +61,18 @@ class TextBlock:
         """The block's bytes: carried along, or read from the input where the splitter cut it."""
         if self.data is not None:
             return self.data
+        from fwkit.sources.files import check_unchanged, input_changed
+
         try:
             with open(self.path, "rb") as f:
                 f.seek(self.start_offset)
                 data = f.read(self.length)
+                if self.stamp is not None:
+                    check_unchanged(self.path, self.stamp, f.fileno())  # type: ignore[arg-type]
         except OSError as err:
             raise read_failed(self.path, err.strerror) from None
         if len(data) != self.length:
-            raise FwkitError(f"{self.path}: shorter than when this run began: the input changed; use --overwrite")
+            raise input_changed(self.path)
         return data
 
     def decode(self, stats: ReadStats) -> str:
