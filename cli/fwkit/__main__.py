@@ -1,13 +1,21 @@
 """`python -m fwkit` runs the CLI (the form the Docker image and the cloud bootstrap also use).
 
-The `fwkit` console script starts here too: Ctrl-C while the CLI's modules load (its first ~0.2 s)
-exits 130 quietly, as a later stop does, instead of printing an import traceback.
+The `fwkit` console script starts here too. A stop in the first moments, while the CLI's modules
+load (~0.2 s), ends the process as a later stop does and without a traceback: Ctrl-C exits 130,
+SIGTERM 143, SIGHUP 129 (a running job installs its own handlers, which stop it resumably).
 """
 
+import signal
 import sys
 
 
+def _stop(signum: int, _frame: object) -> None:
+    sys.exit(128 + signum)
+
+
 def main() -> None:
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _stop)
     try:
         from fwkit.cli import main as cli_main
     except KeyboardInterrupt:

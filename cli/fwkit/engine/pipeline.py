@@ -33,7 +33,7 @@ from fwkit.engine.settings import TokenizeSettings
 from fwkit.engine.source import Source
 from fwkit.engine.worker import tokenize_item
 from fwkit.engine.writer import ShardRecord, ShardWriter
-from fwkit.errors import EXIT_SIGINT, EXIT_SIGTERM, FwkitError, read_failed
+from fwkit.errors import EXIT_SIGINT, FwkitError, read_failed
 from fwkit.sizes import format_bytes, format_count
 
 CHECKPOINT_SECONDS = 5.0  # a kill loses at most this much work; FWKIT_CHECKPOINT_SECONDS overrides
@@ -56,7 +56,7 @@ class Stopped(FwkitError):
 
 
 class _Signals:
-    """First SIGINT/SIGTERM: stop after the current item. Second SIGINT: exit at once."""
+    """First SIGINT/SIGTERM/SIGHUP: stop after the current item. Second SIGINT: exit at once."""
 
     def __init__(self) -> None:
         self.received: int | None = None
@@ -68,7 +68,7 @@ class _Signals:
         self.received = signum
 
     def __enter__(self) -> _Signals:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # a closed terminal stops it like SIGTERM
             self._previous[sig] = signal.signal(sig, self._handle)
         return self
 
@@ -215,7 +215,7 @@ def _run_in_out_dir(settings: TokenizeSettings, source: Source, run: JobRun, fre
                         break
             if signals.received is not None:
                 job.checkpoint()
-                code = EXIT_SIGINT if signals.received == signal.SIGINT else EXIT_SIGTERM
+                code = 128 + signals.received  # 130 SIGINT, 143 SIGTERM, 129 SIGHUP
                 name = signal.Signals(signals.received).name
                 raise Stopped(
                     f"stopped by {name} after {manifest['tokens']:,} tokens; resume with `{_resume_command(settings)}`",

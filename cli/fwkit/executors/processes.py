@@ -2,9 +2,10 @@
 
 At most `max_in_flight` items are queued or being tokenized (back-pressure: the splitter reads
 ahead no further), and results that come back early wait in a buffer of the same bound, so memory
-does not depend on the input's size. Workers ignore SIGINT/SIGTERM: the main process decides how
-to stop, and kills them. A worker that dies (the OOM killer's SIGKILL) is reported, not waited on.
-Processes are started with "spawn", so this is safe on macOS and Windows and with threads.
+does not depend on the input's size. Workers ignore SIGINT/SIGTERM/SIGHUP (blocked from their
+start): the main process decides how to stop, and kills them; they die with it (PR_SET_PDEATHSIG).
+A worker that dies (the OOM killer's SIGKILL) is reported, not waited on. Processes are started
+with "spawn", so this is safe on macOS and Windows and with threads.
 """
 
 from __future__ import annotations
@@ -28,9 +29,28 @@ class WorkerDied(FwkitError):
     """A worker process ended without answering, most often killed by the OOM killer."""
 
 
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}  # the main process decides on these
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: the kernel SIGKILLs this worker when the main process dies (kill -9, the OOM killer),
+    so no orphan keeps the caller's pipes open or the resource tracker (and its semaphores) alive."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the parent-pid checks below remain
+        pass
+    if os.getppid() != parent:  # it died before prctl took effect
+        os._exit(0)
+
+
 def _worker_main(tasks: Any, results: Any, parent: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _die_with_parent(parent)
+    for sig in STOP_SIGNALS:  # started with them blocked (see ProcessExecutor): pending ones are dropped
+        signal.signal(sig, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     while True:
         try:
             task = tasks.get(timeout=1.0)
@@ -55,15 +75,22 @@ class ProcessExecutor:
     def __init__(self, workers: int, max_in_flight: int) -> None:
         ctx = mp.get_context("spawn")
         self.workers = workers
-        self._tasks = ctx.Queue()
-        self._results = ctx.Queue()
         self.max_in_flight = max(max_in_flight, workers)
-        self._procs = [
-            ctx.Process(target=_worker_main, args=(self._tasks, self._results, os.getpid()), daemon=True)
-            for _ in range(workers)
-        ]
-        for proc in self._procs:
-            proc.start()
+        # Ctrl-C or SIGTERM to the process group while workers start would hit them mid-import (a
+        # traceback, a worker dead of a signal taken for the OOM killer): they start with the stop
+        # signals blocked, and ignore them once running; the main process gets its own as usual.
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            self._tasks = ctx.Queue()
+            self._results = ctx.Queue()
+            self._procs = [
+                ctx.Process(target=_worker_main, args=(self._tasks, self._results, os.getpid()), daemon=True)
+                for _ in range(workers)
+            ]
+            for proc in self._procs:
+                proc.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
     @property
     def pids(self) -> list[int]:
@@ -73,10 +100,12 @@ class ProcessExecutor:
         for proc in self._procs:
             code = proc.exitcode
             if code is not None:
+                if code == -signal.SIGKILL:
+                    hint = "most likely the OOM killer: lower --workers or --mem, or add memory"
+                    raise WorkerDied(f"a tokenizer worker was killed by signal 9 (SIGKILL): {hint}", EXIT_OOM)
                 if code < 0:
                     how = f"signal {-code} ({signal.Signals(-code).name})"
-                    hint = "most likely the OOM killer: lower --workers or --mem, or add memory"
-                    raise WorkerDied(f"a tokenizer worker was killed by {how}: {hint}", EXIT_OOM)
+                    raise WorkerDied(f"a tokenizer worker was killed by {how}: rerun with --resume", 1)
                 raise WorkerDied(f"a tokenizer worker exited with code {code}: rerun with --debug", 1)
 
     def imap(

@@ -1,0 +1,106 @@
+"""Processes and signals (issue 16): workers die with a killed main process, a stop at any moment
+(while the CLI loads, while workers start) is a clean, resumable stop, and SIGHUP stops like SIGTERM.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from crash_helpers import assert_same_output, manifest, run, start
+
+STOP_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
+
+
+@pytest.fixture(scope="module")
+def slow_input(tmp_path_factory: pytest.TempPathFactory, english_text: str) -> Path:
+    path = tmp_path_factory.mktemp("signals-in") / "docs.txt"
+    path.write_text("\n\n".join([english_text[:3_000_000]] * 4), encoding="utf-8")
+    return path
+
+
+def _interpreter_still_starting(stderr: str) -> bool:
+    """A signal inside Python's own startup (site, runpy), before any fwkit code runs: not ours."""
+    return "KeyboardInterrupt" in stderr and "/fwkit/" not in stderr
+
+
+def _wait_for_tokens(out: Path, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if manifest(out)["tokens"] > 0:
+                return
+        except (FileNotFoundError, ValueError, KeyError):
+            pass
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        time.sleep(0.02)
+    raise AssertionError("no checkpoint with tokens appeared")
+
+
+@pytest.mark.slow
+def test_workers_and_the_resource_tracker_die_with_a_killed_main(tmp_path: Path, slow_input: Path):
+    proc = start(slow_input, tmp_path / "out", "--workers", "2")
+    _wait_for_tokens(tmp_path / "out", proc)
+    children = psutil.Process(proc.pid).children(recursive=True)
+    assert len(children) >= 2, children
+    os.kill(proc.pid, signal.SIGKILL)  # the main process alone, as the OOM killer would
+    proc.wait(timeout=10)
+    gone, alive = psutil.wait_procs(children, timeout=10)
+    assert not alive, f"left running after the main process died: {[p.cmdline()[-3:] for p in alive]}"
+    proc.communicate(timeout=10)  # nobody holds the caller's pipes open any more
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_stop_at_any_early_moment_is_clean(tmp_path: Path, slow_input: Path, sig: signal.Signals):
+    """From the first 0.05 s (the CLI still importing) to the workers' start (about 1 s in)."""
+    for i, delay in enumerate((0.05, 0.15, 0.4, 0.7, 0.9, 1.1, 1.4)):
+        out = tmp_path / f"out{i}"
+        proc = start(slow_input, out, "--workers", "2")
+        time.sleep(delay)
+        os.killpg(proc.pid, sig)
+        _, stderr = proc.communicate(timeout=60)
+        if _interpreter_still_starting(stderr):
+            continue
+        # -sig: ended by the signal's default action before Python ran any fwkit code (a shell says 143)
+        assert proc.returncode in (STOP_CODES[sig], -sig, 0), (delay, proc.returncode, stderr)
+        assert "Traceback" not in stderr and "OOM" not in stderr, (delay, stderr)
+        assert all(line.startswith("error: stopped by") for line in stderr.strip().splitlines()), (delay, stderr)
+        if (out / "manifest.json").exists():
+            assert run(slow_input, out, "--resume").returncode == 0, delay
+
+
+@pytest.mark.slow
+def test_sighup_stops_like_sigterm_and_resumes_identically(tmp_path: Path, slow_input: Path):
+    reference = tmp_path / "ref"
+    assert run(slow_input, reference).returncode == 0
+    out = tmp_path / "out"
+    proc = start(slow_input, out, "--workers", "1")
+    _wait_for_tokens(out, proc)
+    os.killpg(proc.pid, signal.SIGHUP)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 129, stderr
+    assert stderr.strip().startswith("error: stopped by SIGHUP") and "--resume`" in stderr
+    assert run(slow_input, out, "--resume").returncode == 0
+    assert_same_output(out, reference)
+
+
+def test_ctrl_c_while_the_cli_loads_exits_130_quietly(tmp_path: Path):
+    """The import window alone: `python -m fwkit --version`, interrupted almost at once."""
+    for delay in (0.02, 0.05, 0.1, 0.2):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "fwkit", "--version"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+        if _interpreter_still_starting(stderr):
+            continue
+        assert proc.returncode in (130, -signal.SIGINT, 0), (delay, proc.returncode, stderr)
+        assert "Traceback" not in stderr, (delay, stderr)
