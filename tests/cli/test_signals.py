@@ -51,7 +51,7 @@ def test_workers_and_the_resource_tracker_die_with_a_killed_main(tmp_path: Path,
     assert len(children) >= 2, children
     os.kill(proc.pid, signal.SIGKILL)  # the main process alone, as the OOM killer would
     proc.wait(timeout=10)
-    gone, alive = psutil.wait_procs(children, timeout=10)
+    _, alive = psutil.wait_procs(children, timeout=10)
     assert not alive, f"left running after the main process died: {[p.cmdline()[-3:] for p in alive]}"
     proc.communicate(timeout=10)  # nobody holds the caller's pipes open any more
 
