@@ -30,10 +30,14 @@ def replace_durably(tmp: Path, final: Path) -> None:
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write `data` to `path` so that a crash leaves the old content or the new, never a mix."""
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError:  # a full disk: no half-written temp file left behind
+        tmp.unlink(missing_ok=True)
+        raise
     replace_durably(tmp, path)
 
 

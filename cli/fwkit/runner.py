@@ -119,7 +119,9 @@ def run_job(
 
     if engine == "ray":
         inputs, hub = _absolute(inputs, hub)
-    source = open_source(inputs, hub, settings.doc_sep, settings.text_column, settings.errors, settings.tokenizer.name)
+    source = open_source(
+        inputs, hub, settings.doc_sep, settings.text_column, settings.errors, settings.tokenizer.name, settings.out_dir
+    )
     if hub is not None and not settings.quiet:
         print(f"fwkit: resolving --dataset {hub.dataset} (listing its data files)", file=sys.stderr)
     run = ray_run(settings, ray_address) if engine == "ray" else local_run(job_size(settings))

@@ -8,6 +8,7 @@ last, once every shard has its final name.
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -153,13 +154,15 @@ def changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
             changes.append(f"--{key.replace('_', '-')} ({old.get('settings', {}).get(key)!r} -> {value!r})")
     if old.get("source") != new["source"]:
         changes.append("the dataset")
-    old_inputs = {i["path"]: i for i in old.get("inputs", [])}
-    if [i["path"] for i in old.get("inputs", [])] != [i["path"] for i in new["inputs"]]:
+    # fwkit < 0.2 recorded paths as given (relative ones from the directory it ran in).
+    old_inputs = {os.path.abspath(i["path"]): i for i in old.get("inputs", [])}
+    old_paths = [os.path.abspath(i["path"]) for i in old.get("inputs", [])]
+    if old_paths != [os.path.abspath(i["path"]) for i in new["inputs"]]:
         changes.append("the list of inputs")
     else:
         for item in new["inputs"]:
-            was = old_inputs[item["path"]]  # keys an older fwkit did not record are not compared
-            if any(item.get(key) != value for key, value in was.items()):
+            was = old_inputs[os.path.abspath(item["path"])]  # keys an older fwkit did not record: not compared
+            if any(item.get(key) != value for key, value in was.items() if key != "path"):
                 changes.append(f"{item['path']} (size, mtime or inode)")
     return changes
 

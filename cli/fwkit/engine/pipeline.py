@@ -11,20 +11,18 @@ after every finished shard, so a kill loses seconds of work. SIGINT/SIGTERM stop
 
 from __future__ import annotations
 
-import errno
 import math
 import os
-import shlex
 import signal
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from fwkit.engine.executor import Executor
+from fwkit.engine.failures import os_failure, resume_command
 from fwkit.engine.items import Cursor, ItemResult, Planned
 from fwkit.engine.manifest import add_index_entry, checkpoint_of, load_manifest, new_manifest, save_manifest
 from fwkit.engine.outdir import out_dir_lock, prepare_out_dir
@@ -33,8 +31,8 @@ from fwkit.engine.settings import TokenizeSettings
 from fwkit.engine.source import Source
 from fwkit.engine.worker import tokenize_item
 from fwkit.engine.writer import ShardRecord, ShardWriter
-from fwkit.errors import EXIT_SIGINT, FwkitError, read_failed
-from fwkit.sizes import format_bytes, format_count
+from fwkit.errors import EXIT_SIGINT, FwkitError
+from fwkit.sizes import format_count
 
 CHECKPOINT_SECONDS = 5.0  # a kill loses at most this much work; FWKIT_CHECKPOINT_SECONDS overrides
 
@@ -75,11 +73,6 @@ class _Signals:
     def __exit__(self, *exc: object) -> None:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
-
-
-def _resume_command(settings: TokenizeSettings) -> str:
-    words = [w for w in settings.command if w not in ("--resume", "--overwrite")] or ["fwkit", "tokenize"]
-    return shlex.join([*words, "--resume"])
 
 
 class _Job:
@@ -141,26 +134,6 @@ class _Job:
         save_manifest(self.settings.out_dir, self.manifest)
 
 
-def _disk_full(settings: TokenizeSettings, done: int, total: int, tokens: int) -> FwkitError:
-    import shutil
-
-    free = shutil.disk_usage(settings.out_dir).free
-    per_token = settings.shard_format().token_bytes
-    need = int((total - done) * (per_token * tokens / max(done, 1)))  # output bytes per input byte so far
-    return FwkitError(
-        f"{settings.out_dir}: disk full ({format_bytes(free)} free, about {format_bytes(need)} more needed): "
-        f"free space, then resume with `{_resume_command(settings)}`"
-    )
-
-
-def _io_failed(settings: TokenizeSettings, err: OSError) -> FwkitError:
-    """An I/O error named by its file: an input that cannot be read, or the out dir that cannot be written."""
-    failed = Path(err.filename) if isinstance(err.filename, str) else None
-    if failed is not None and not failed.resolve().is_relative_to(settings.out_dir.resolve()):
-        return read_failed(failed, err.strerror)
-    return FwkitError(f"{settings.out_dir}: write failed ({err.strerror}): fix it, then rerun with --resume")
-
-
 @dataclass
 class JobRun:
     """How to run a job, decided outside the engine (from host facts, options, the cluster)."""
@@ -182,7 +155,10 @@ def run_tokenize(settings: TokenizeSettings, source: Source, run: JobRun) -> dic
 
 def _run_in_out_dir(settings: TokenizeSettings, source: Source, run: JobRun, fresh: dict[str, Any]) -> dict[str, Any]:
     """The job itself, once the out dir is this process's alone."""
-    manifest = prepare_out_dir(settings, fresh)
+    try:
+        manifest = prepare_out_dir(settings, fresh)
+    except OSError as err:  # a full disk (or no inode left) before the first byte
+        raise os_failure(settings, err, 0, source.total_bytes(), 0) from None
     if manifest is None:  # --resume on a complete run
         done = load_manifest(settings.out_dir)
         assert done is not None
@@ -192,8 +168,11 @@ def _run_in_out_dir(settings: TokenizeSettings, source: Source, run: JobRun, fre
                 file=sys.stderr,
             )
         return done
-    job = _Job(settings, manifest, source)
     total = source.total_bytes()
+    try:
+        job = _Job(settings, manifest, source)
+    except OSError as err:
+        raise os_failure(settings, err, 0, total, manifest["tokens"]) from None
     progress = Progress(total, settings.quiet, run.memory, start=(manifest["tokens"], job.done_bytes))
     for note in run.notes:
         progress.note(note)
@@ -218,19 +197,19 @@ def _run_in_out_dir(settings: TokenizeSettings, source: Source, run: JobRun, fre
                 code = 128 + signals.received  # 130 SIGINT, 143 SIGTERM, 129 SIGHUP
                 name = signal.Signals(signals.received).name
                 raise Stopped(
-                    f"stopped by {name} after {manifest['tokens']:,} tokens; resume with `{_resume_command(settings)}`",
+                    f"stopped by {name} after {manifest['tokens']:,} tokens; resume with `{resume_command(settings)}`",
                     code,
                 )
             job.complete()
     except OSError as err:
         job.writer.abandon()
-        if err.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise _disk_full(settings, job.done_bytes, total or 0, manifest["tokens"]) from None
-        raise _io_failed(settings, err) from None
+        raise os_failure(settings, err, job.done_bytes, total, manifest["tokens"]) from None
     except FwkitError:
         job.writer.abandon()
         raise
     progress.update(manifest["documents"], manifest["tokens"], total or job.done_bytes, force=True)
+    if manifest["documents"] == 0:  # complete, but an empty file, only separators, zero rows
+        print(f"warning: the inputs hold no documents: {settings.out_dir} has no shards", file=sys.stderr)
     elapsed = progress.elapsed()
     progress.finish(
         f"done: {manifest['documents']:,} documents, {format_count(manifest['tokens'])} tokens "

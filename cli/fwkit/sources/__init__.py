@@ -30,14 +30,15 @@ def open_source(
     text_column: str,
     errors: str,
     tokenizer: str = "gpt2",
+    out_dir: Path | None = None,
 ) -> Source:
-    """The Source of a tokenize job: local INPUT files (cut where `tokenizer` allows), or a --dataset
-    (rows: never cut; not yet checked)."""
+    """The Source of a tokenize job: local INPUT files (cut where `tokenizer` allows; never those in
+    `out_dir`), or a --dataset (rows: never cut; not yet checked)."""
     if hub is not None:
         from fwkit.sources.hub import HubSource
 
         return HubSource(hub)
-    return LocalSource(discover(inputs), doc_sep, text_column, errors, tokenizer)
+    return LocalSource(discover(inputs, exclude=out_dir), doc_sep, text_column, errors, tokenizer)
 
 
 def open_recorded(manifest: dict[str, Any]) -> Source:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import stat
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from fwkit.errors import FwkitError
+from fwkit.sources.checks import check_file, is_json_lines, stat_input, warn, warn_duplicates
 
 KINDS = {".txt": "text", ".text": "text", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
 COMPRESSIONS = {".gz": "gz", ".zst": "zst", ".zstd": "zst"}
@@ -78,37 +80,55 @@ def classify(path: Path) -> tuple[str, str | None] | None:
     return kind, compression
 
 
-def _input_file(path: Path, kind: str, compression: str | None) -> InputFile:
+def _input_file(path: Path, kind: str, compression: str | None, st: os.stat_result) -> InputFile:
     if not os.access(path, os.R_OK):
         raise FwkitError(f"{path}: permission denied: make it readable (chmod +r) or run as its owner")
-    st = path.stat()
-    if compression == "zst":  # the decompressor ends a truncated file quietly: check its frames first
-        from fwkit.sources.zstd_frames import zstd_damage
-
-        damage = zstd_damage(path)
-        if damage:
-            raise FwkitError(f"{path}: truncated or damaged zstd file ({damage}): re-download or re-compress it")
+    check_file(path, kind, compression, st.st_size)
     return InputFile(path, kind, compression, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
 
 
-def discover(paths: Sequence[Path]) -> list[InputFile]:
-    """Expand the given paths into the ordered list of input files, or fail on the first bad one."""
-    found: list[InputFile] = []
+def _inside(path: Path, directory: Path | None) -> bool:
+    return directory is not None and path.is_relative_to(directory)
+
+
+def _directory_files(path: Path, exclude: Path | None) -> list[Path]:
+    """A directory's input files, sorted by path: not the out dir, not `.json` files that are not JSONL."""
+    files = []
+    for p in sorted(path.rglob("*")):
+        if _inside(p, exclude) or not p.is_file() or classify(p) is None:
+            continue
+        if p.suffix.lower() == ".json" and not is_json_lines(p):
+            warn(f"{p}: skipped, a .json file that is not JSON lines (one object per line)")
+            continue
+        files.append(p)
+    return files
+
+
+def discover(paths: Sequence[Path], exclude: Path | None = None) -> list[InputFile]:
+    """Expand the given paths into the ordered list of input files, or fail on the first bad one.
+
+    Paths become absolute (a manifest read from another directory still finds them); `exclude`, the
+    out dir, is skipped when it lies inside an input directory.
+    """
+    skip = Path(os.path.abspath(exclude)) if exclude is not None else None
+    found: list[tuple[Path, str, str | None]] = []
     for given in paths:
-        path = Path(given)
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and classify(p) is not None)
+        path = Path(os.path.abspath(given))
+        if stat.S_ISDIR(stat_input(path).st_mode):
+            files = _directory_files(path, skip)
             if not files:
-                raise FwkitError(f"{path}: directory holds no {SUPPORTED} files: point at the data files")
-            found.extend(_input_file(p, *classify(p)) for p in files)  # type: ignore[misc]
-        elif path.is_file():
-            kind = classify(path)
-            if kind is None:
-                raise FwkitError(f"{path}: unknown input type: fwkit reads {SUPPORTED}; rename or convert it")
-            found.append(_input_file(path, *kind))
-        else:
-            raise FwkitError(f"{path}: no such file or directory: check the path")
-    return found
+                raise FwkitError(f"{given}: directory holds no {SUPPORTED} files: point at the data files")
+            found.extend((p, *classify(p)) for p in files)  # type: ignore[misc]
+            continue
+        kind = classify(path)
+        if kind is None:
+            raise FwkitError(f"{given}: unknown input type: fwkit reads {SUPPORTED}; rename or convert it")
+        if path.suffix.lower() == ".json" and not is_json_lines(path):
+            raise FwkitError(f"{given}: not JSON lines (one object per line): fwkit reads .json files as JSONL")
+        found.append((path, *kind))
+    stats = [(p, stat_input(p)) for p, _, _ in found]
+    warn_duplicates(stats)
+    return [_input_file(p, kind, comp, st) for (p, kind, comp), (_, st) in zip(found, stats, strict=True)]
 
 
 def _zstd_error() -> type[Exception]:

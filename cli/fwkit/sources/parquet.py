@@ -60,11 +60,23 @@ def row_groups(f: InputFile, text_column: str) -> int:
         meta = pq.ParquetFile(f.path).metadata
     except Exception as err:  # pyarrow raises ArrowInvalid, OSError, ... for a damaged footer
         raise FwkitError(f"{f.path}: not a readable parquet file ({err}): re-download or remove it") from None
-    names = meta.schema.to_arrow_schema().names
-    if text_column not in names:
-        shown = ", ".join(names[:8])
+    schema = meta.schema.to_arrow_schema()
+    if text_column not in schema.names:
+        shown = ", ".join(schema.names[:8])
         raise FwkitError(f"{f.path}: no column {text_column!r} (it has: {shown}): use --text-column NAME")
+    kind = schema.field(text_column).type
+    if not _is_text(kind):
+        raise FwkitError(f"{f.path}: column {text_column!r} holds {kind}, not text: use --text-column NAME")
     return meta.num_row_groups
+
+
+def _is_text(kind: object) -> bool:
+    """string / large_string / string_view, also dictionary-encoded: what reads back as `str`."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type  # type: ignore[attr-defined]
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind) or str(kind) == "string_view"
 
 
 def plan_row_groups(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
@@ -28,6 +29,7 @@ def _count_and_replace(err: UnicodeError) -> tuple[str, int]:
 
 
 codecs.register_error("fwkit.replace", _count_and_replace)
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # json.loads pairs the valid ones: any left is alone
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ class TextBlock:
 
     def documents(self, stats: ReadStats) -> Iterator[tuple[str, bool]]:
         text = self.decode(stats)
-        return self.jsonl_docs(text) if self.kind == "jsonl" else self.text_docs(text)
+        return self.jsonl_docs(text, stats) if self.kind == "jsonl" else self.text_docs(text)
 
     def text_docs(self, text: str) -> Iterator[tuple[str, bool]]:
         pieces = text.split(self.sep.decode("utf-8")) if self.sep else [text]
@@ -97,7 +99,7 @@ class TextBlock:
             if piece:
                 yield piece, not (i == 0 and self.continues_doc)
 
-    def jsonl_docs(self, text: str) -> Iterator[tuple[str, bool]]:
+    def jsonl_docs(self, text: str, stats: ReadStats | None = None) -> Iterator[tuple[str, bool]]:
         for i, line in enumerate(text.split("\n")):
             if not line.strip():
                 continue
@@ -111,4 +113,20 @@ class TextBlock:
             value = record[self.text_column]
             if not isinstance(value, str):
                 raise FwkitError(f"{where}: field {self.text_column!r} is not a string: use --text-column NAME")
+            if "\\u" in line and _LONE_SURROGATE.search(value):  # `"\ud800"` escaped: no UTF-8 for it
+                value = self._no_lone_surrogates(value, where, stats)
             yield value, True
+
+    def _no_lone_surrogates(self, value: str, where: str, stats: ReadStats | None) -> str:
+        """A lone surrogate (common in crawls) replaced by U+FFFD and counted, or refused (--errors strict)."""
+        if self.errors == "strict":
+            found = _LONE_SURROGATE.search(value)
+            code = f"\\u{ord(found.group()):04x}" if found else "a surrogate"
+            raise FwkitError(
+                f"{where}: field {self.text_column!r} holds a lone surrogate ({code}), which is not text: "
+                "fix that line or use --errors replace"
+            )
+        value, count = _LONE_SURROGATE.subn("\ufffd", value)
+        if stats is not None:
+            stats.replaced += count
+        return value
