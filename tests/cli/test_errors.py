@@ -161,3 +161,20 @@ def test_a_damaged_manifest_is_one_line_in_verify_and_resume(tmp_path: Path, tex
     assert "damaged manifest" in line and message in line
     line = one_line(fwkit("tokenize", text, "--out", out, "-q", "--resume"))
     assert "damaged manifest" in line and "already complete" not in line
+
+
+@pytest.mark.root
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [("size=4k", "disk full (0 B free, about"), ("size=10m,nr_inodes=4", "out of inodes (no new file fits")],
+)
+def test_a_full_disk_at_the_start_is_one_line(tmp_path: Path, text: Path, options: str, message: str):
+    mount = tmp_path / "small"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount)], check=True)
+    try:
+        line = one_line(fwkit("tokenize", text, "--out", mount / "out", "-q"))
+        assert message in line and "resume with `" in line, line
+        assert not list((mount / "out").glob(".*.tmp")), "no half-written temp file left"
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
