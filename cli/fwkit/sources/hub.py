@@ -114,8 +114,10 @@ def hub_unreachable(spec: HubSpec) -> str | None:
     from pathlib import Path
     from urllib.parse import urlparse
 
-    if Path(spec.dataset).exists() or spec.data_files:
-        return None  # a local directory, or explicit files (their own errors say what is wrong)
+    name = spec.dataset
+    local = Path(name).exists() or name.startswith(("/", ".", "~")) or name.count("/") > 1
+    if local or spec.data_files:
+        return None  # a local directory (a Hub id is `name` or `owner/name`), or explicit files
     if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes") or os.environ.get("HF_DATASETS_OFFLINE"):
         return f"--dataset {spec.dataset}: offline mode (HF_HUB_OFFLINE / HF_DATASETS_OFFLINE), the Hub is not asked"
     endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
@@ -123,7 +125,8 @@ def hub_unreachable(spec: HubSpec) -> str | None:
     try:
         socket.create_connection((host, port), timeout=HUB_PROBE_SECONDS).close()
     except OSError as err:
-        return f"--dataset {spec.dataset}: the Hub ({host}) cannot be reached from here ({err.strerror or err})"
+        what = f"--dataset {spec.dataset}" + (f" --subset {spec.subset}" if spec.subset else "")
+        return f"{what}: the Hub ({host}) cannot be reached from here ({err.strerror or err})"
     return None
 
 
