@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, ...]] = [
         "fwkit.plan",
         "fwkit.estimate",
         "fwkit.runner",
+        "fwkit.options",
         "fwkit.verify",
         "fwkit.cloud.sizing",
         "fwkit.cloud.paths",
