@@ -10,6 +10,7 @@ import math
 
 from fwkit.errors import FwkitError
 from fwkit.sizes import format_bytes
+from fwkit.sources.checks import warn
 
 NAME_MAX = 255  # bytes in one file name on Linux file systems (ext4, xfs, btrfs, tmpfs)
 # The longest name fwkit writes with a prefix: ".{prefix}_train_000000.npy.partial" (a 7-digit
@@ -85,12 +86,16 @@ def check_job_size(workers: int | None, mem_bytes: int | None, force_mem: bool =
             f"--workers {workers}: this process may use {cpus} CPU(s), so workers past {cpus} only wait "
             f"and cost memory; use at most --workers {cpus}"
         )
-    budget = _memory_budget(mem_bytes)
+    # Refused only past what the machine (its cgroup limit, else its RAM) can hold: 1000 workers.
+    # Past an explicit --mem the job still runs, at its smallest items (--mem sizes, it does not cap).
+    budget = _memory_budget(None)
     need = expected_peak_bytes(workers, ITEM_BYTES_MIN)
+    if mem_bytes and need > mem_bytes and need <= budget:
+        warn(f"--workers {workers} needs about {format_bytes(need)}, more than --mem {format_bytes(mem_bytes)}")
     if budget and need > budget and not force_mem:
         fits = max((n for n in range(1, workers) if expected_peak_bytes(n, ITEM_BYTES_MIN) <= budget), default=0)
         fix = f"use at most --workers {fits}" if fits else "add memory"
         raise FwkitError(
-            f"--workers {workers} needs about {format_bytes(need)}, more than the {format_bytes(budget)} "
-            f"memory budget: {fix}"
+            f"--workers {workers} needs about {format_bytes(need)}, more than this machine's "
+            f"{format_bytes(budget)} of memory: {fix}"
         )
