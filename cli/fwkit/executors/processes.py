@@ -79,10 +79,12 @@ class ProcessExecutor:
         # Ctrl-C or SIGTERM to the process group while workers start would hit them mid-import (a
         # traceback, a worker dead of a signal taken for the OOM killer): they start with the stop
         # signals blocked, and ignore them once running; the main process gets its own as usual.
+        # The queues first: their semaphores start multiprocessing's resource tracker, whose start
+        # unblocks SIGINT/SIGTERM again in this thread.
+        self._tasks = ctx.Queue()
+        self._results = ctx.Queue()
         previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         try:
-            self._tasks = ctx.Queue()
-            self._results = ctx.Queue()
             self._procs = [
                 ctx.Process(target=_worker_main, args=(self._tasks, self._results, os.getpid()), daemon=True)
                 for _ in range(workers)
