@@ -5,8 +5,11 @@ load (~0.2 s), ends the process as a later stop does and without a traceback: Ct
 SIGTERM 143, SIGHUP 129 (a running job installs its own handlers, which stop it resumably).
 """
 
-import signal
-import sys
+try:  # even these take a few ms at start (the signal module builds its enums)
+    import signal
+    import sys
+except KeyboardInterrupt:
+    raise SystemExit(130) from None
 
 
 def _stop(signum: int, _frame: object) -> None:
