@@ -147,7 +147,8 @@ def test_unreachable_dataset_is_noted_not_estimated():
     """The Hub cannot be reached from here: the doctor says so in one note, and plans streaming."""
     _, doc = doctor_json("--dataset", "HuggingFaceFW/fineweb-edu", "--subset", "sample-10BT")
     assert doc["inputs"] is None
-    (note,) = [n for n in doc["notes"] if n.startswith("--dataset HuggingFaceFW/fineweb-edu: the Hub (huggingface.co)")]
+    prefix = "--dataset HuggingFaceFW/fineweb-edu --subset sample-10BT: the Hub (huggingface.co)"
+    (note,) = [n for n in doc["notes"] if n.startswith(prefix)]
     assert "cannot be reached from here" in note and note.endswith("its size is unknown, the plan assumes streaming")
 
 
