@@ -138,7 +138,7 @@ def test_manifest_index_is_thinned_not_grown() -> None:
 def test_manifest_changes_are_named() -> None:
     old = new_manifest({"format": "npy", "prefix": "a"}, [{"path": "x", "size": 1, "mtime_ns": 1}], {})
     new = new_manifest({"format": "npy", "prefix": "b"}, [{"path": "x", "size": 2, "mtime_ns": 1}], {})
-    assert changed_fields(old, new) == ["--prefix ('a' -> 'b')", "x (size, mtime or inode)"]
+    assert changed_fields(old, new) == ["--prefix ('a' -> 'b')", "x (size or mtime)"]
 
 
 def test_out_dir_refuses_a_run_it_holds_unless_told(tmp_path: Path) -> None:

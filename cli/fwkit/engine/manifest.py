@@ -162,8 +162,10 @@ def changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     else:
         for item in new["inputs"]:
             was = old_inputs[os.path.abspath(item["path"])]  # keys an older fwkit did not record: not compared
-            if any(item.get(key) != value for key, value in was.items() if key != "path"):
-                changes.append(f"{item['path']} (size, mtime or inode)")
+            # Not the inode: a copy restored on another machine (a cloud resume from S3 keeps size and
+            # mtime) has a new one. Within a run the inode is checked at every work item.
+            if any(item.get(key) != value for key, value in was.items() if key not in ("path", "inode")):
+                changes.append(f"{item['path']} (size or mtime)")
     return changes
 
 
