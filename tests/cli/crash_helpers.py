@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,22 @@ def run(inp: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
 
 def manifest(out: Path) -> dict:
     return json.loads((out / "manifest.json").read_text())
+
+
+def wait_for_tokens(out: Path, proc: subprocess.Popen[str], timeout: float = 60) -> None:
+    """Wait until the run's manifest has checkpointed some tokens (so a signal interrupts real work)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if manifest(out)["tokens"] > 0:
+                return
+        except (FileNotFoundError, ValueError, KeyError):
+            pass
+        assert proc.poll() is None, (
+            f"job ended before it could be interrupted: {proc.stderr.read() if proc.stderr else ''}"
+        )
+        time.sleep(0.02)
+    raise AssertionError("no checkpoint with tokens appeared")
 
 
 def final_files(out: Path) -> dict[str, bytes]:

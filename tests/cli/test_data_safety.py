@@ -14,13 +14,12 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import zstandard
-from crash_helpers import manifest, run, start
+from crash_helpers import manifest, run, start, wait_for_tokens
 
 from fwkit.engine.writer import sha256_file
 
@@ -43,19 +42,6 @@ def _error_line(result: subprocess.CompletedProcess) -> str:
     assert result.returncode == 2, result.stderr
     assert lines and lines[-1].startswith("error: ") and "Traceback" not in result.stderr, result.stderr
     return lines[-1]
-
-
-def _wait_for_tokens(out: Path, proc: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if manifest(out)["tokens"] > 0:
-                return
-        except (FileNotFoundError, ValueError, KeyError):
-            pass
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-        time.sleep(0.02)
-    raise AssertionError("no checkpoint with tokens appeared")
 
 
 def _compressed(tmp_path: Path, name: str, text: str) -> Path:
@@ -119,7 +105,7 @@ def test_an_input_changed_during_the_run_is_refused(tmp_path: Path, slow_input: 
     shutil.copy(slow_input, inp)
     out = tmp_path / "out"
     proc = start(inp, out, "--workers", "1", "--shard-tokens", "5M")
-    _wait_for_tokens(out, proc)
+    wait_for_tokens(out, proc)
     tamper(inp)
     _, stderr = proc.communicate(timeout=300)
     result = subprocess.CompletedProcess(proc.args, proc.returncode, "", stderr)
@@ -133,7 +119,7 @@ def test_an_input_changed_during_the_run_is_refused(tmp_path: Path, slow_input: 
 def test_an_unfinished_shard_shorter_than_its_checkpoint_is_refused(tmp_path: Path, slow_input: Path):
     out = tmp_path / "out"
     proc = start(slow_input, out, "--workers", "1", "--shard-tokens", "50M")
-    _wait_for_tokens(out, proc)
+    wait_for_tokens(out, proc)
     os.killpg(proc.pid, signal.SIGTERM)
     proc.communicate(timeout=60)
     assert manifest(out)["checkpoint"]["writer"]["shard_tokens"] > 1000

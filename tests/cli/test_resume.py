@@ -10,7 +10,6 @@ import os
 import random
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from crash_helpers import (
     manifest,
     run,
     start,
+    wait_for_tokens,
 )
 
 KILLS = 20
@@ -59,21 +59,6 @@ def slow_reference(tmp_path_factory: pytest.TempPathFactory, slow_input: Path) -
     return out
 
 
-def _wait_for_tokens(out: Path, proc: subprocess.Popen[str], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if manifest(out)["tokens"] > 0:
-                return
-        except (FileNotFoundError, ValueError, KeyError):
-            pass
-        assert proc.poll() is None, (
-            f"job ended before it could be interrupted: {proc.stderr.read() if proc.stderr else ''}"
-        )
-        time.sleep(0.02)
-    raise AssertionError("no checkpoint with tokens appeared")
-
-
 @pytest.mark.slow
 def test_kill_9_at_random_moments_then_resume_is_byte_identical(tmp_path: Path, input_file: Path, reference: Path):
     rng = random.Random(SEED)
@@ -102,7 +87,7 @@ def test_kill_9_at_random_moments_then_resume_is_byte_identical(tmp_path: Path, 
 def test_signal_stops_cleanly_and_resume_finishes(tmp_path: Path, slow_input: Path, slow_reference: Path, sig, code):
     out = tmp_path / "out"
     proc = start(slow_input, out, "--workers", "1", checkpoint_seconds="5")
-    _wait_for_tokens(out, proc)
+    wait_for_tokens(out, proc)
     os.killpg(proc.pid, sig)  # what a terminal's Ctrl-C (or a process manager's stop) does
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == code, stderr
@@ -119,7 +104,7 @@ def test_resume_refuses_changed_input_or_settings(tmp_path: Path, slow_input: Pa
     changed.write_bytes(slow_input.read_bytes())
     out = tmp_path / "out"
     proc = start(changed, out, "--workers", "1")
-    _wait_for_tokens(out, proc)
+    wait_for_tokens(out, proc)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     result = run(changed, out, "--resume", "--format", "llmc")
@@ -173,7 +158,7 @@ def test_an_input_that_vanishes_mid_run_is_named_as_a_read_failure(tmp_path: Pat
     (inputs / "b.txt").write_text("the second file\n\nis deleted while the first is tokenized\n")
     out = tmp_path / "out"
     proc = start(inputs, out, "--workers", "1")
-    _wait_for_tokens(out, proc)
+    wait_for_tokens(out, proc)
     (inputs / "b.txt").unlink()
     _, stderr = proc.communicate(timeout=300)
     assert proc.returncode != 0, stderr
@@ -187,7 +172,7 @@ def test_an_input_that_vanishes_mid_run_is_named_as_a_read_failure(tmp_path: Pat
 def test_a_second_job_on_the_same_out_dir_is_refused_while_the_first_runs(tmp_path: Path, slow_input: Path):
     out = tmp_path / "out"
     first = start(slow_input, out, "--workers", "1")
-    _wait_for_tokens(out, first)
+    wait_for_tokens(out, first)
     second = run(slow_input, out, "--overwrite")
     assert second.returncode == 2, second.stderr
     assert (

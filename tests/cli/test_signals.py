@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from crash_helpers import assert_same_output, manifest, run, start
+from crash_helpers import assert_same_output, run, start, wait_for_tokens
 
 STOP_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
 
@@ -30,23 +30,10 @@ def _interpreter_still_starting(stderr: str) -> bool:
     return "KeyboardInterrupt" in stderr and "/fwkit/" not in stderr
 
 
-def _wait_for_tokens(out: Path, proc: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if manifest(out)["tokens"] > 0:
-                return
-        except (FileNotFoundError, ValueError, KeyError):
-            pass
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-        time.sleep(0.02)
-    raise AssertionError("no checkpoint with tokens appeared")
-
-
 @pytest.mark.slow
 def test_workers_and_the_resource_tracker_die_with_a_killed_main(tmp_path: Path, slow_input: Path):
     proc = start(slow_input, tmp_path / "out", "--workers", "2")
-    _wait_for_tokens(tmp_path / "out", proc)
+    wait_for_tokens(tmp_path / "out", proc)
     children = psutil.Process(proc.pid).children(recursive=True)
     assert len(children) >= 2, children
     os.kill(proc.pid, signal.SIGKILL)  # the main process alone, as the OOM killer would
@@ -82,7 +69,7 @@ def test_sighup_stops_like_sigterm_and_resumes_identically(tmp_path: Path, slow_
     assert run(slow_input, reference).returncode == 0
     out = tmp_path / "out"
     proc = start(slow_input, out, "--workers", "1")
-    _wait_for_tokens(out, proc)
+    wait_for_tokens(out, proc)
     os.killpg(proc.pid, signal.SIGHUP)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 129, stderr
