@@ -30,7 +30,7 @@ from fwkit.engine.progress import Progress
 from fwkit.engine.settings import TokenizeSettings
 from fwkit.engine.source import Source
 from fwkit.engine.worker import tokenize_item
-from fwkit.engine.writer import ShardRecord, ShardWriter
+from fwkit.engine.writer import ShardRecord, ShardWriter, remove_work_dir
 from fwkit.errors import EXIT_SIGINT, FwkitError
 from fwkit.sizes import format_count
 
@@ -132,6 +132,7 @@ class _Job:
         self.manifest["complete"] = True
         self.manifest["checkpoint"] = None
         save_manifest(self.settings.out_dir, self.manifest)
+        remove_work_dir(self.settings.out_dir)  # after the manifest says complete: a kill between leaves only litter
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -31,6 +32,13 @@ def work_dir(out_dir: Path) -> Path:
     path = out_dir / WORK_DIR
     path.mkdir(exist_ok=True)
     return path
+
+
+def remove_work_dir(out_dir: Path) -> None:
+    """A complete run needs nothing in its work directory, whatever executor left what there (a Ray
+    run resumed by the local engine leaves its segment store): a finished out dir holds shards and
+    the manifest only."""
+    shutil.rmtree(out_dir / WORK_DIR, ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -161,16 +169,13 @@ class ShardWriter:
         return self.state
 
     def finish(self) -> None:
-        """Finish the last shard if it holds tokens; drop its temp file if it holds none. The work
-        directory goes too once empty, so a finished out dir holds shards and the manifest."""
+        """Finish the last shard if it holds tokens; drop its temp file if it holds none."""
         if self.count:
             self._finish_shard()
         else:
             self._file.close()
             self.partial_path(self.index).unlink(missing_ok=True)
             fsync_dir(self.out_dir)
-        with contextlib.suppress(OSError):  # not empty: another part of the run still keeps files there
-            (self.out_dir / WORK_DIR).rmdir()
 
     def abandon(self) -> None:
         """Close the open shard without finishing it (it stays a `.partial`, for resume)."""
