@@ -149,3 +149,15 @@ def test_stop_bad_input_success_and_other_failures(tmp_path: Path) -> None:
     with pytest.raises(FwkitError) as err:
         conclude(_spec(tmp_path), JobResult(1, Oom.NO, None), "docker")
     assert err.value.exit_code == 1 and "failed with exit code 1" in err.value.message
+
+
+def test_auto_never_picks_docker_for_the_ray_engine() -> None:
+    """The job image has no Ray: where the Docker engine answers, `fwkit run --engine ray` still
+    runs natively (a local Ray under a cgroup cap) instead of refusing."""
+    from fwkit.runtime.launch import Runtime, choose
+
+    said: list[str] = []
+    assert choose(Runtime.auto, said.append) is Runtime.docker, said  # this host's engine answers
+    picked = choose(Runtime.auto, said.append, ray=True)
+    assert picked is not Runtime.docker
+    assert said[-1].startswith(f"runtime: {picked.value} (auto: --engine ray, and the job image has no Ray"), said

@@ -96,8 +96,9 @@ def run(
     settings = RunSettings(
         runtime, image or default_tag(), base_image or DEFAULT_BASE_IMAGE, image is not None, runtime is Runtime.auto
     )
-    chosen = choose(runtime, echo)
-    if parsed.values.get("engine") == "ray" and chosen is Runtime.docker:
+    ray = parsed.values.get("engine") == "ray"
+    chosen = choose(runtime, echo, ray)
+    if ray and chosen is Runtime.docker:
         raise FwkitError(
             "fwkit run --engine ray: the job image has no Ray; use --runtime cgroup (a local Ray under the cap)"
         )

@@ -31,7 +31,7 @@ class RunSettings:
     auto: bool = False  # the runtime came from `auto`: a failed image build falls back to a cgroup
 
 
-def predict(docker_reachable: bool) -> tuple[Runtime, str]:
+def predict(docker_reachable: bool, without_docker: str = "no Docker engine") -> tuple[Runtime, str]:
     """What `auto` becomes on this host, and why: `fwkit doctor` says it, `fwkit run` does it."""
     from fwkit.runtime.cgroup import find_hierarchy, native_cap
 
@@ -39,18 +39,22 @@ def predict(docker_reachable: bool) -> tuple[Runtime, str]:
         return Runtime.docker, "the Docker engine answered"
     how = native_cap(find_hierarchy())
     if how is not None:
-        return Runtime.cgroup, f"no Docker engine; capping with a {how}"
-    return Runtime.none, "no Docker engine and no cgroup we may use: the cap is not enforced"
+        return Runtime.cgroup, f"{without_docker}; capping with a {how}"
+    return Runtime.none, f"{without_docker} and no cgroup we may use: the cap is not enforced"
 
 
-def choose(requested: Runtime, echo: Echo) -> Runtime:
-    """The runtime to use, said out loud: `auto` becomes the first one this host supports."""
+def choose(requested: Runtime, echo: Echo, ray: bool = False) -> Runtime:
+    """The runtime to use, said out loud: `auto` becomes the first one this host supports (never
+    Docker for `--engine ray`: the job image has no Ray, so a local Ray runs under a native cap)."""
     from fwkit.runtime.container import engine_reachable
 
     if requested is not Runtime.auto:
         echo(f"runtime: {requested.value}")
         return requested
-    runtime, why = predict(engine_reachable())
+    if ray:
+        runtime, why = predict(False, "--engine ray, and the job image has no Ray")
+    else:
+        runtime, why = predict(engine_reachable())
     echo(f"runtime: {runtime.value} (auto: {why})")
     return runtime
 
