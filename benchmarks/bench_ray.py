@@ -1,13 +1,18 @@
 """Ray against the local engine: the same input through `--engine local --workers 2` and through
 `--engine ray` on a two-node, one-CPU-each Ray cluster on this machine, in one run.
 
-    python benchmarks/bench_ray.py [MB] [REPEAT]     # default 100 MB of real text, best of 2
+    python benchmarks/bench_ray.py [SMALL_MB] [LARGE_MB] [REPEAT]   # default 10 and 100 MB, best of 2
 
-Prints the throughput ratio Ray / local (target >= 0.85x: the same two CPUs, Ray's scheduling,
-segment files and the driver's copy are the overhead), the driver's peak memory (PSS of the fwkit
-process tree: with --ray-address the workers are the cluster's, not the driver's children) and the
-peak PSS of each worker process (Ray's worker processes on both nodes; the local pool's children).
-Both runs must write byte-identical shards; the cluster start (~20-60 s) is not timed.
+Both engines run both sizes, interleaved (a noisy neighbour slows both alike). Prints:
+- end to end on the large input: the throughput ratio Ray / local (target >= 0.85x);
+- the steady state: each engine's rate between the two sizes, (large - small) / (t_large - t_small),
+  and their ratio, with what each pays once per run (t_small minus the small input at that rate).
+  A Ray job starts worker processes of its own on every node (Python, Ray, the shipped fwkit) and
+  the driver imports Ray and joins the cluster: seconds that no input size changes;
+- the driver's peak memory (PSS of the fwkit process tree: with --ray-address the workers are the
+  cluster's, not the driver's children) and the peak PSS of each worker process (Ray's worker
+  processes on both nodes; the local pool's children), on the large input.
+Both engines must write byte-identical shards; the cluster start (~20-60 s) is not timed.
 """
 
 from __future__ import annotations
@@ -97,37 +102,55 @@ def shard_hashes(out: Path) -> list[str]:
     return [s["sha256"] for s in json.loads((out / "manifest.json").read_text())["shards"]]
 
 
+def steady_state(small: tuple[int, float], large: tuple[int, float]) -> tuple[float, float]:
+    """(bytes/s between the two sizes, seconds paid once per run) from (bytes, seconds) at each."""
+    rate = (large[0] - small[0]) / max(large[1] - small[1], 1e-9)
+    return rate, small[1] - small[0] / rate
+
+
 def main() -> None:
-    megabytes = int(sys.argv[1]) if len(sys.argv) > 1 else 100
-    repeat = int(sys.argv[2]) if len(sys.argv) > 2 else 2
-    src = corpus(megabytes)
+    small_mb = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    large_mb = int(sys.argv[2]) if len(sys.argv) > 2 else 100
+    repeat = int(sys.argv[3]) if len(sys.argv) > 3 else 2
+    sizes = {mb: corpus(mb) for mb in (small_mb, large_mb)}
     work = Path(tempfile.mkdtemp(prefix="fwkit-bench-ray-"))
-    fwkit = [sys.executable, "-m", "fwkit", "tokenize", str(src), "--format", "npy", "-q", "--overwrite"]
+    runs: dict[tuple[str, int], list[tuple[Measured, PeakPerProcess]]] = {}
     try:
         with two_node_cluster(work / "cluster") as cluster:
-            local_cmd = [*fwkit, "--out", str(work / "local"), "--engine", "local", "--workers", "2"]
-            ray_cmd = [*fwkit, "--out", str(work / "ray"), "--engine", "ray", "--ray-address", cluster.address]
-            runs: dict[str, list[tuple[Measured, PeakPerProcess]]] = {"local": [], "ray": []}
-            for _ in range(repeat):  # interleaved: a noisy neighbour slows both alike
-                with PeakPerProcess(lambda: local_workers(work / "local")) as peaks:
-                    runs["local"].append((measure(local_cmd), peaks))
-                with PeakPerProcess(lambda: ray_workers(cluster)) as peaks:
-                    runs["ray"].append((measure(ray_cmd, env=cluster.env), peaks))
-            for name, done in runs.items():
-                for m, _ in done:
-                    assert m.returncode == 0, f"{name}: {m.stderr[-2000:]}"
-            assert shard_hashes(work / "ray") == shard_hashes(work / "local"), "Ray's shards differ from local"
-        size = src.stat().st_size
-        print(f"input: {src} ({size / 1e6:.0f} MB), best of {repeat}; ray: 2 nodes x 1 CPU on this machine")
-        best = {name: min(done, key=lambda d: d[0].seconds) for name, done in runs.items()}
-        for name, (m, peaks) in best.items():
-            spread = ", ".join(f"{d[0].seconds:.1f}" for d in runs[name])
+            for _ in range(repeat):
+                for mb, src in sizes.items():
+                    fwkit = [sys.executable, "-m", "fwkit", "tokenize", str(src), "--format", "npy", "-q"]
+                    fwkit.append("--overwrite")
+                    local_cmd = [*fwkit, "--out", str(work / "local"), "--engine", "local", "--workers", "2"]
+                    ray_cmd = [*fwkit, "--out", str(work / "ray"), "--engine", "ray", "--ray-address", cluster.address]
+                    with PeakPerProcess(lambda: local_workers(work / "local")) as peaks:
+                        runs.setdefault(("local", mb), []).append((measure(local_cmd), peaks))
+                    with PeakPerProcess(lambda: ray_workers(cluster)) as peaks:
+                        runs.setdefault(("ray", mb), []).append((measure(ray_cmd, env=cluster.env), peaks))
+                    for (name, _), done in runs.items():
+                        assert done[-1][0].returncode == 0, f"{name}: {done[-1][0].stderr[-2000:]}"
+                    assert shard_hashes(work / "ray") == shard_hashes(work / "local"), "Ray's shards differ"
+        best = {key: min(done, key=lambda d: d[0].seconds) for key, done in runs.items()}
+        size = {mb: src.stat().st_size for mb, src in sizes.items()}
+        print(f"inputs: {small_mb} and {large_mb} MB of real text, best of {repeat}; ray: 2 nodes x 1 CPU here")
+        for name in ("local", "ray"):
+            m, peaks = best[name, large_mb]
+            spread = ", ".join(f"{d[0].seconds:.1f}" for d in runs[name, large_mb])
             print(
-                f"  {name:6s} {m.seconds:6.1f} s  {size / m.seconds / 1e6:6.2f} MB/s  driver peak {mib(m.peak_pss)}"
-                f"  workers: {peaks.summary()}  (runs: {spread} s)"
+                f"  {name:6s} {large_mb} MB: {m.seconds:6.1f} s  {size[large_mb] / m.seconds / 1e6:6.2f} MB/s"
+                f"  driver peak {mib(m.peak_pss)}  workers: {peaks.summary()}  (runs: {spread} s)"
             )
-        ratio = best["local"][0].seconds / best["ray"][0].seconds
-        print(f"throughput, ray / local: {ratio:.2f}x (target >= 0.85x); shards identical: yes")
+        ratio = best["local", large_mb][0].seconds / best["ray", large_mb][0].seconds
+        print(f"end to end on {large_mb} MB, ray / local: {ratio:.2f}x (target >= 0.85x); shards identical: yes")
+        steady = {
+            name: steady_state(
+                (size[small_mb], best[name, small_mb][0].seconds), (size[large_mb], best[name, large_mb][0].seconds)
+            )
+            for name in ("local", "ray")
+        }
+        for name, (rate, once) in steady.items():
+            print(f"  {name:6s} steady state {rate / 1e6:6.2f} MB/s, paid once per run {once:4.1f} s")
+        print(f"steady state, ray / local: {steady['ray'][0] / steady['local'][0]:.2f}x")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
