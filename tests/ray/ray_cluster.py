@@ -104,6 +104,7 @@ class TwoNodeCluster:
     root: Path
     address: str
     env: dict[str, str]
+    client_address: str  # the head's Ray Client server: ray://HOST:PORT
     nodes: list[RayNode] = field(default_factory=list)
 
     @property
@@ -177,12 +178,12 @@ def two_node_cluster(root: Path) -> Iterator[TwoNodeCluster]:
     token.chmod(0o600)
     env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token), "RAY_USAGE_STATS_ENABLED": "0"}
     env.pop("RAY_ADDRESS", None)
-    port = free_port()
-    cluster = TwoNodeCluster(root, f"127.0.0.1:{port}", env)
+    port, client_port = free_port(), free_port()
+    cluster = TwoNodeCluster(root, f"127.0.0.1:{port}", env, f"ray://127.0.0.1:{client_port}")
     try:
         cluster.start_node(
             "head",
-            ["--head", "--port", str(port), "--ray-client-server-port", str(free_port()), "--include-dashboard=false"],
+            ["--head", "--port", str(port), "--ray-client-server-port", str(client_port), "--include-dashboard=false"],
         )
         cluster.start_node("node2", ["--address", cluster.address])
         cluster.wait_for_nodes(2)

@@ -179,6 +179,18 @@ def _records(out: Path) -> list[Record]:
     return found
 
 
+def test_a_ray_client_address_gives_the_same_shards(
+    two_nodes: TwoNodeCluster, tmp_path: Path, big_text: Path, local_out
+) -> None:
+    """`--ray-address ray://HOST:PORT`: the driver joins through the head's Ray Client server (as from
+    outside a KubeRay cluster, to its client port); tasks still run on both nodes."""
+    out = tmp_path / "out"
+    args = [str(big_text), "--out", str(out), *COMMON, "--engine", "ray", "--ray-address", two_nodes.client_address]
+    done = summary(finish(start(args, two_nodes.env)))
+    assert_identical(out, local_out("text", "npy"))
+    assert done["ran"] == done["sent"] >= 20, done
+
+
 def test_killed_driver_resumes_without_redoing_finished_units(
     two_nodes: TwoNodeCluster, tmp_path: Path, big_text: Path, local_out, ray_text_run: tuple[Path, dict[str, int]]
 ) -> None:
