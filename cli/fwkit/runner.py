@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from fwkit.engine.budget import ITEMS_IN_FLIGHT_PER_WORKER, JobSize, size_job
 from fwkit.engine.pipeline import JobRun, run_tokenize
+from fwkit.engine.progress import say as progress_say
 from fwkit.engine.settings import TokenizeSettings
 from fwkit.sizes import format_bytes
 
@@ -84,7 +85,7 @@ def ray_run(settings: TokenizeSettings, address: str | None) -> JobRun:
     if address is None:  # Ray would size itself from the whole host (it reads only the root cgroup)
         n = size.workers
         local = LocalRay(n, n * task_memory_bytes(item_bytes), object_store_bytes(n, item_bytes))
-    say = (lambda _: None) if settings.quiet else (lambda s: print(f"fwkit: {s}", file=sys.stderr, flush=True))
+    say = (lambda _: None) if settings.quiet else progress_say
     notes = [
         f"ray: joining {address}"
         if local is None

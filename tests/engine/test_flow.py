@@ -221,3 +221,14 @@ def test_an_old_out_dir_with_a_partial_beside_the_shards_still_resumes(tmp_path:
     resumed = _run(out, resume=True)
     assert [s["sha256"] for s in resumed["shards"]] == [s["sha256"] for s in reference["shards"]]
     assert not list(out.glob(".*.partial"))
+
+
+def test_the_progress_line_carries_the_executors_status() -> None:
+    """Where the counts do not say it all (Ray: units done and in flight), the executor adds its words."""
+    from fwkit.engine.progress import Progress
+
+    progress = Progress(1000, quiet=True)
+    progress.update(3, 300, 500)
+    assert progress.line(2.0, 0).endswith("ETA 0m02s")
+    progress.status = lambda: "units 4 done, 2 on Ray (2 node(s) so far)"
+    assert progress.line(2.0, 0).endswith("ETA 0m02s | units 4 done, 2 on Ray (2 node(s) so far)")

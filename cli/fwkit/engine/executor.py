@@ -37,6 +37,10 @@ class Executor(Protocol):
         executor that kept something of them for a resume (Ray's segments) may drop it now."""
         ...
 
+    def status(self) -> str:
+        """A few words on the work in flight for the progress line ("" when counts say it all)."""
+        ...
+
     def __enter__(self) -> Executor: ...
 
     def __exit__(self, *exc: object) -> None: ...
@@ -61,6 +65,9 @@ class InProcessExecutor:
 
     def committed(self) -> None:
         return None
+
+    def status(self) -> str:
+        return ""
 
     def __enter__(self) -> InProcessExecutor:
         return self

@@ -186,6 +186,7 @@ def _run_in_out_dir(settings: TokenizeSettings, source: Source, run: JobRun, fre
             progress.note("starting workers")
             with run.start_executor() as executor:
                 workers = executor.workers
+                progress.status = executor.status
                 job.on_checkpoint = executor.committed
                 stop = lambda: signals.received is not None  # noqa: E731
                 for item, result in executor.imap(work, planned, on_idle=show, should_stop=stop):

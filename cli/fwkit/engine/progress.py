@@ -44,6 +44,13 @@ def tree_memory_bytes(pid: int | None = None, pss: bool = False) -> int:
     return total
 
 
+def say(what: str) -> None:
+    """One `fwkit: ...` line on stderr, clearing a live progress line first (it redraws below)."""
+    clear = "\r\x1b[K" if sys.stderr.isatty() else ""
+    sys.stderr.write(f"{clear}fwkit: {what}\n")
+    sys.stderr.flush()
+
+
 def _duration(seconds: float) -> str:
     seconds = int(seconds)
     hours, rest = divmod(seconds, 3600)
@@ -70,12 +77,12 @@ class Progress:
         self.peak_rss = 0
         self.documents = 0
         self.tokens, self.done_bytes = start
+        self.status: Callable[[], str] = lambda: ""  # the executor's few words (Ray: units done, in flight)
 
     def note(self, what: str) -> None:
         """Say what the job is doing before the first numbers (starting workers, resolving a dataset)."""
         if not self.quiet:
-            sys.stderr.write(f"fwkit: {what}\n")
-            sys.stderr.flush()
+            say(what)
 
     def rate(self, tokens: int) -> float:
         """Tokens per second of this run."""
@@ -111,6 +118,8 @@ class Progress:
             parts.append(f"{share:6.1%} ETA {_duration(eta)}" if run_bytes > 0 else f"{share:6.1%}")
         if rss:
             parts.append(f"mem {format_bytes(rss)}")
+        if status := self.status():
+            parts.append(status)
         return " | ".join(parts)
 
     def finish(self, summary: str) -> None:

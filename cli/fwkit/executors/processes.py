@@ -165,6 +165,9 @@ class ProcessExecutor:
     def committed(self) -> None:
         """Nothing kept: results live only until the writer has them."""
 
+    def status(self) -> str:
+        return ""  # workers on this machine: the tokens and MB/s say how they do
+
     def __enter__(self) -> ProcessExecutor:
         return self
 

@@ -143,7 +143,7 @@ class RayExecutor:
         self.run = uuid.uuid4().hex[:12]
         self.retries = int(os.environ.get("FWKIT_RAY_MAX_RETRIES", MAX_RETRIES))
         self.workers = 0
-        self.submitted = self.reused = 0
+        self.submitted = self.reused = self.delivered = 0
         self.nodes: dict[str, int] = {}  # units run per Ray node (this run's tasks only)
         self.exhausted = False
         self._units: deque[_Unit] = deque()
@@ -243,6 +243,7 @@ class RayExecutor:
                 on_idle()
                 continue
             self._units.popleft()
+            self.delivered += 1
             yield unit.planned, result
 
     def _submit(self, fn_ref: Any, planned: Planned) -> _Unit:
@@ -288,6 +289,11 @@ class RayExecutor:
                 "machine does not see it whole: --out must be a path every node and the driver share"
             )
         return record, tokens
+
+    def status(self) -> str:
+        """Units the writer has, and units sent to Ray and not back yet (on how many nodes so far)."""
+        running = sum(unit.ref is not None for unit in self._units)
+        return f"units {self.delivered:,} done, {running} on Ray ({len(self.nodes)} node(s) so far)"
 
     def committed(self) -> None:
         """Everything delivered so far is durable in the shards: drop those segments."""
