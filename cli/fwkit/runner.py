@@ -59,7 +59,7 @@ def local_run(size: JobSize) -> JobRun:
     )
 
 
-def ray_run(settings: TokenizeSettings, address: str | None) -> JobRun:
+def ray_run(settings: TokenizeSettings, address: str | None, scratch: str | None = None) -> JobRun:
     """Ray tasks: on the cluster at `address`, or on a Ray started here and sized like a local run.
 
     A resumed run cuts the units its plan says (the item size it was planned with), so the
@@ -73,12 +73,15 @@ def ray_run(settings: TokenizeSettings, address: str | None) -> JobRun:
         object_store_bytes,
         task_memory_bytes,
     )
+    from fwkit.executors.segment_store import open_store
 
     import_ray()  # before the out dir is touched: without Ray, one line says how to install it
     if address is not None:
         check_reachable(address)
     size = job_size(settings)
-    plan = segments.load_plan(settings.out_dir) if settings.resume else None
+    store = open_store(segments.store_location(settings.out_dir, scratch))
+    store.check()  # before Ray starts: a scratch bucket that is not there is one line, now
+    plan = segments.load_plan(store) if settings.resume else None
     planned = plan is not None and plan["settings"] == settings.output_settings()
     item_bytes = int(plan["item_bytes"]) if plan is not None and planned else size.item_bytes
     local = None
@@ -94,7 +97,7 @@ def ray_run(settings: TokenizeSettings, address: str | None) -> JobRun:
     ]
     executor = partial(
         RayExecutor, settings.out_dir, address, local, item_bytes, settings.tokenizer.dtype,
-        settings.output_settings(), settings.resume, max_workers=settings.workers, say=say,
+        settings.output_settings(), settings.resume, max_workers=settings.workers, say=say, scratch=scratch,
     )  # fmt: skip
     return JobRun(start_executor=executor, item_bytes=item_bytes, memory=memory_probe(), notes=notes)
 
@@ -112,18 +115,19 @@ def run_job(
     settings: TokenizeSettings,
     inputs: Sequence[Path],
     hub: HubSpec | None,
-    engine: str = "local",
-    ray_address: str | None = None,
+    ray: tuple[str | None, str | None] | None = None,
 ) -> dict[str, Any]:
-    """Open the Source, size the job, pick the executor (`engine`), run it; returns the final manifest."""
+    """Open the Source, size the job, pick the executor, run it; returns the final manifest.
+
+    `ray`: None for the local pool, else (--ray-address, --ray-scratch) for Ray tasks."""
     from fwkit.sources import open_source
 
-    if engine == "ray":
+    if ray is not None:
         inputs, hub = _absolute(inputs, hub)
     source = open_source(
         inputs, hub, settings.doc_sep, settings.text_column, settings.errors, settings.tokenizer.name, settings.out_dir
     )
     if hub is not None and not settings.quiet:
         print(f"fwkit: resolving --dataset {hub.dataset} (listing its data files)", file=sys.stderr)
-    run = ray_run(settings, ray_address) if engine == "ray" else local_run(job_size(settings))
+    run = ray_run(settings, *ray) if ray is not None else local_run(job_size(settings))
     return run_tokenize(settings, source, run)

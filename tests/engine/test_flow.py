@@ -22,6 +22,7 @@ from fwkit.engine.settings import TokenizeSettings
 from fwkit.engine.writer import WORK_DIR, ShardRecord, ShardWriter
 from fwkit.errors import FwkitError
 from fwkit.executors import segments
+from fwkit.executors.segment_store import open_store
 from readers import reference_tokens
 
 T = TypeVar("T")
@@ -185,8 +186,8 @@ def test_a_run_stopped_mid_way_resumes_to_the_same_stream(tmp_path: Path) -> Non
         run_tokenize(settings, source, JobRun(start_executor=interrupting_executor, item_bytes=1))
     partial = load_manifest(out)
     assert partial is not None and not partial["complete"]
-    store = segments.new_plan(out, 1, {"as": "a Ray run stopped here"})  # resumed by the local engine
-    assert (out / WORK_DIR / "segments" / "plan.json").exists() and store["item_bytes"] == 1
+    plan = segments.new_plan(open_store(segments.store_location(out, None)), 1, {"as": "a Ray run stopped here"})
+    assert (out / WORK_DIR / "segments" / "plan.json").exists() and plan["item_bytes"] == 1  # resumed locally:
     resumed = _run(out, resume=True)
     assert [s["sha256"] for s in resumed["shards"]] == [s["sha256"] for s in reference["shards"]]
     assert not (out / WORK_DIR).exists(), "a complete run leaves no work directory, whoever filled it"

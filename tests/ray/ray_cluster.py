@@ -177,6 +177,7 @@ def two_node_cluster(root: Path) -> Iterator[TwoNodeCluster]:
     token.write_text(secrets.token_hex(32))
     token.chmod(0o600)
     env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token), "RAY_USAGE_STATS_ENABLED": "0"}
+    env |= {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}  # the nodes' own (for emulated S3)
     env.pop("RAY_ADDRESS", None)
     port, client_port = free_port(), free_port()
     cluster = TwoNodeCluster(root, f"127.0.0.1:{port}", env, f"ray://127.0.0.1:{client_port}")

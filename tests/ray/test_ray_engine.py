@@ -14,17 +14,22 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
 from ray_cluster import TwoNodeCluster
 
+sys.path.insert(0, str(Path(__file__).parents[1] / "terraform"))
+from emulated_aws import aws, moto_server, objects
+
 from fwkit.engine.budget import expected_peak_bytes
 from fwkit.executors.ray import TASK_NAME
 from fwkit.executors.segments import Record, segments_dir
 
 pytestmark = pytest.mark.ray
+BUCKET = "fwkit-scratch"
 
 UNIT = 256 * 1024  # small units, so a few MB of text make ~30 tasks to kill and resume among
 MEM = str(expected_peak_bytes(2, UNIT))  # the budget at which two workers get UNIT-sized items
@@ -191,6 +196,41 @@ def test_a_ray_client_address_gives_the_same_shards(
     assert done["ran"] == done["sent"] >= 20, done
 
 
+@pytest.fixture(scope="module")
+def emulated_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, str], Path]]:
+    """An S3 on 127.0.0.1 (moto_server) with an empty bucket: the AWS_* a driver needs to reach it,
+    and the server's request log."""
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    with moto_server(log) as env:
+        aws(env, "s3", "mb", f"s3://{BUCKET}")
+        yield {k: v for k, v in env.items() if k.startswith("AWS_")}, log
+
+
+def test_segments_go_through_s3_when_the_nodes_share_no_file_system(
+    two_nodes: TwoNodeCluster, tmp_path: Path, big_text: Path, local_out, emulated_s3: tuple[dict[str, str], Path]
+) -> None:
+    """--ray-scratch s3://...: tasks PUT their segments there, the driver GETs them and writes the
+    shards to its own --out. The driver passes the endpoint to the tasks (the nodes have their own
+    credentials); the prefix's other objects stay, and a complete run leaves none of its own."""
+    aws_env, requests = emulated_s3
+    env = {**two_nodes.env, **aws_env}
+    aws(env, "s3", "cp", str(big_text), f"s3://{BUCKET}/scratch/fwkit-segments/not-ours.txt")
+    out = tmp_path / "out"
+    scratch = ["--ray-scratch", f"s3://{BUCKET}/scratch"]
+    done = summary(finish(on_ray(two_nodes, [str(big_text), "--out", str(out), *COMMON, *scratch], env)))
+    assert_identical(out, local_out("text", "npy"))
+    put = re.findall(rf'"PUT /{BUCKET}/scratch/fwkit-segments/(u[\d-]+)\.tokens', requests.read_text())
+    assert len(set(put)) == done["sent"] >= 20, "every unit's tokens went through S3"
+    left = [key for key in objects(env, BUCKET, "scratch") if not key.endswith("/")]  # pyarrow's directory markers
+    assert left == ["fwkit-segments/not-ours.txt"]
+
+    bad_scratch = ["--ray-scratch", "s3://no-such-bucket/x"]
+    bad = on_ray(two_nodes, [str(big_text), "--out", str(tmp_path / "o2"), *COMMON, *bad_scratch], env)
+    _, err = bad.communicate(timeout=300)
+    assert bad.returncode == 2 and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("error: --ray-scratch s3://no-such-bucket/x: no bucket 'no-such-bucket'"), err
+
+
 def test_killed_driver_resumes_without_redoing_finished_units(
     two_nodes: TwoNodeCluster, tmp_path: Path, big_text: Path, local_out, ray_text_run: tuple[Path, dict[str, int]]
 ) -> None:
@@ -295,3 +335,19 @@ def test_an_address_nobody_answers_is_one_line_in_seconds(tmp_path: Path, big_te
     assert proc.returncode == 2
     assert stderr.strip().splitlines()[-1].startswith("error: cannot reach the Ray cluster at 127.0.0.1:"), stderr
     assert not out.exists()
+
+
+def test_ray_scratch_is_checked_before_any_work(tmp_path: Path, big_text: Path) -> None:
+    out = tmp_path / "o"
+    for extra, said in (
+        (["--ray-scratch", "s3://b/x"], "error: --ray-scratch needs --engine ray"),
+        (["--engine", "ray", "--ray-scratch", "scratch"], "error: --ray-scratch scratch: give s3://BUCKET/PREFIX"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "fwkit", "tokenize", str(big_text), "--out", str(out), *extra],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 2 and done.stderr.startswith(said) and done.stderr.count("\n") == 1, done.stderr
+        assert not out.exists()

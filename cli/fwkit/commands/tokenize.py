@@ -132,6 +132,13 @@ def tokenize(
             envvar="RAY_ADDRESS",
         ),
     ] = None,
+    ray_scratch: Annotated[
+        str | None,
+        typer.Option(
+            help="--engine ray: where tasks leave their tokens for the driver, s3://BUCKET/PREFIX or a path "
+            "every node sees (default: --out, which every node must then see).",
+        ),
+    ] = None,
     force_mem: Annotated[
         bool, typer.Option("--force-mem", hidden=True, help="fwkit run --force: accept a --mem below the smallest job.")
     ] = False,
@@ -155,6 +162,10 @@ def tokenize(
         raise FwkitError("--overwrite and --resume contradict each other: choose one")
     if ray_address and engine is not Engine.ray and ray_address != os.environ.get("RAY_ADDRESS"):
         raise FwkitError("--ray-address needs --engine ray")
+    if ray_scratch and engine is not Engine.ray:
+        raise FwkitError("--ray-scratch needs --engine ray")
+    if ray_scratch and not (ray_scratch.startswith("s3://") or os.path.isabs(ray_scratch)):
+        raise FwkitError(f"--ray-scratch {ray_scratch}: give s3://BUCKET/PREFIX or an absolute path every node sees")
     chosen = get_preset(preset) if preset else None
     dataset = dataset or (chosen.dataset if chosen and not inputs else None)  # with INPUTs: names only
     if bool(inputs) == bool(dataset):
@@ -202,7 +213,8 @@ def tokenize(
             err=True,
             fg=typer.colors.YELLOW,
         )
-    manifest = run_job(settings, inputs or [], hub, engine.value, ray_address if engine is Engine.ray else None)
+    ray = (ray_address, ray_scratch) if engine is Engine.ray else None
+    manifest = run_job(settings, inputs or [], hub, ray)
     for warning in shard_warnings(manifest):
         typer.secho(f"warning: {warning}", err=True, fg=typer.colors.YELLOW)
 

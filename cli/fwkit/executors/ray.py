@@ -30,6 +30,7 @@ from fwkit.engine.executor import WorkFn
 from fwkit.engine.items import ItemResult, Planned
 from fwkit.errors import EXIT_OOM, FwkitError
 from fwkit.executors import segments
+from fwkit.executors.segment_store import forwarded_environment, open_store
 from fwkit.executors.segments import Record
 from fwkit.sizes import format_bytes
 
@@ -82,14 +83,14 @@ class LocalRay:
     object_store_memory: int
 
 
-def run_unit(fn: WorkFn, planned: Planned, directory: str, run: str) -> dict[str, Any]:
+def run_unit(fn: WorkFn, planned: Planned, location: str, run: str) -> dict[str, Any]:
     """The task: tokenize one unit, write its segment, return its record (or the user's error)."""
     import ray
 
     node = ray.get_runtime_context().get_node_id()
     try:
         result = fn(planned.item)
-        return {"record": asdict(segments.write_segment(Path(directory), planned, result, run, node))}
+        return {"record": asdict(segments.write_segment(open_store(location), planned, result, run, node))}
     except FwkitError as err:  # a bad input is not retried: the same message a local run gives
         return {"error": err.message, "exit_code": err.exit_code}
 
@@ -135,11 +136,12 @@ class RayExecutor:
         resume: bool,
         max_workers: int | None = None,
         say: Callable[[str], None] = lambda _: None,
+        scratch: str | None = None,
     ) -> None:
         self.out_dir, self.address, self.local = out_dir, address, local
         self.item_bytes, self.dtype, self.settings, self.resume = item_bytes, dtype, settings, resume
         self.max_workers, self.say = max_workers, say
-        self.directory = segments.segments_dir(out_dir)
+        self.store = open_store(segments.store_location(out_dir, scratch))
         self.run = uuid.uuid4().hex[:12]
         self.retries = int(os.environ.get("FWKIT_RAY_MAX_RETRIES", MAX_RETRIES))
         self.workers = 0
@@ -160,6 +162,7 @@ class RayExecutor:
         runtime_env = {  # the workers run this driver's fwkit, whatever the cluster has installed
             "py_modules": [str(Path(fwkit.__file__).parent)],
             "excludes": ["__pycache__", "*.pyc", "terraform"],
+            "env_vars": forwarded_environment(),  # the S3 endpoint and region, never a credential
         }
         common = {"runtime_env": runtime_env, "log_to_driver": False, "logging_level": "ERROR"}
         try:
@@ -182,7 +185,8 @@ class RayExecutor:
         where = "a local Ray" if self.local else f"the Ray cluster at {self.address or 'auto'}"
         self.say(
             f"ray: {nodes} node(s), {slots} CPUs, {format_bytes(memory)} task memory in {where}; "
-            f"{self.workers} tasks at a time, units of {format_bytes(self.item_bytes)}, segments in {self.directory}"
+            f"{self.workers} tasks at a time, units of {format_bytes(self.item_bytes)}, "
+            f"segments in {self.store.location}"
         )
         self._task = ray.remote(run_unit).options(
             name=TASK_NAME,
@@ -195,10 +199,10 @@ class RayExecutor:
 
     def _prepare_store(self) -> None:
         """Keep the plan and segments of the run being resumed; anything else starts afresh."""
-        plan = segments.load_plan(self.out_dir)
+        plan = segments.load_plan(self.store)
         same = plan is not None and plan["item_bytes"] == self.item_bytes and plan["settings"] == self.settings
         if not (self.resume and same):
-            segments.new_plan(self.out_dir, self.item_bytes, self.settings)
+            segments.new_plan(self.store, self.item_bytes, self.settings)
 
     def _check_cluster(self, ray: Any) -> tuple[int, int, int]:
         """(task slots = CPUs, nodes, `memory`) of the nodes that can run a task; refused if none can."""
@@ -253,12 +257,12 @@ class RayExecutor:
                 "(give a path every node sees, or an hf:// / s3:// URL)"
             )
         if self.resume:
-            done = segments.finished(self.directory, planned, self.dtype)
+            done = segments.finished(self.store, planned, self.dtype)
             if done is not None:
                 self.reused += 1
                 return _Unit(planned, reused=done)
         self.submitted += 1
-        return _Unit(planned, ref=self._task.remote(fn_ref, planned, str(self.directory), self.run))
+        return _Unit(planned, ref=self._task.remote(fn_ref, planned, self.store.location, self.run))
 
     def _ready(self, unit: _Unit) -> bool:
         ready, _ = self._ray.wait([unit.ref], num_returns=1, timeout=POLL_SECONDS, fetch_local=True)
@@ -282,11 +286,16 @@ class RayExecutor:
             raise FwkitError(answer["error"], answer["exit_code"])
         record = Record(**answer["record"])
         self.nodes[record.node] = self.nodes.get(record.node, 0) + 1
-        tokens = segments.open_segment(self.directory, record)
+        tokens = segments.open_segment(self.store, record)
         if tokens is None:
+            fix = (
+                "the object changed after it was written (another run using the same --ray-scratch?)"
+                if self.store.location.startswith("s3://")
+                else "--out must be a path every node and the driver share, or give --ray-scratch s3://BUCKET/PREFIX"
+            )
             raise FwkitError(
-                f"{self.directory / record.key}.tokens: written by the Ray task on {record.host}, but this "
-                "machine does not see it whole: --out must be a path every node and the driver share"
+                f"{self.store.location}/{record.key}.tokens: written by the Ray task on {record.host}, "
+                f"but the driver does not see it whole: {fix}"
             )
         return record, tokens
 
@@ -298,7 +307,7 @@ class RayExecutor:
     def committed(self) -> None:
         """Everything delivered so far is durable in the shards: drop those segments."""
         for key in self._delivered:
-            segments.remove(self.directory, key)
+            segments.remove(self.store, key)
         self._delivered.clear()
 
     # -- stopping ------------------------------------------------------------------------------
@@ -311,7 +320,7 @@ class RayExecutor:
             reused = f", {self.reused} reused from the run before" if self.reused else ""
             self.say(f"ray: {len(self.nodes)} node(s) ran {ran} of {self.submitted} units sent{reused}")
         if self.exhausted and not self._units and exc[0] is None:
-            segments.remove_store(self.out_dir)
+            self.store.remove_all()
         # Units still running are not cancelled: when the driver leaves, Ray ends its job's tasks
         # (and ray.cancel of a task that is just finishing trips a check in Ray 2.60's task manager).
         ray.shutdown()
