@@ -30,10 +30,10 @@ if TYPE_CHECKING:
     from fwkit.sources.hub import HubSpec
 
 SAMPLE_BYTES = 512 * 1024  # ~120k GPT-2 tokens of prose: ~0.2 s on one core, enough for 2 digits
+DEFAULT_TOKENIZER = "gpt2"  # fwkit.encoding.DEFAULT_TOKENIZER (not imported: it loads tiktoken)
 SAMPLE_PLACES = 8  # 64 KiB from each of 8 places: the start, then every 1/8 of the inputs
 DOC_SEP = "\n\n"  # the default --doc-sep: text files' documents are sampled with it
 RATIO_PROBE_BYTES = 4 * 1024 * 1024  # decompressed bytes read to measure a compression ratio
-TOKEN_BYTES = 2  # every output format stores uint16 ids (GPT-2's 50,257 ids < 65,536)
 WARMUP_CHARS = 4096  # tokenized once before timing, so regex compilation is not counted
 
 
@@ -46,7 +46,7 @@ class InputEstimate:
     sample_tokens: int
     bytes_per_token: float  # text bytes per token in the sample
     est_tokens: int
-    est_output_bytes: int  # tokens x 2 bytes (shard headers are a few KiB more)
+    est_output_bytes: int  # tokens x 2 bytes (gpt2's uint16) or 4 (uint32); shard headers are a few KiB more
     tokens_per_second_per_worker: float
 
     def est_seconds(self, workers: int) -> float:
@@ -94,12 +94,19 @@ def text_bytes(inputs: Sequence[InputFile], text_column: str) -> int:
     return total
 
 
-def count_tokens(docs: list[str]) -> int:
+def count_tokens(docs: list[str], tokenizer: str = DEFAULT_TOKENIZER) -> int:
     """Tokens the job writes for `docs`: [EOT] + encode_ordinary(text) each."""
-    from fwkit.encoding import gpt2
+    from fwkit.encoding import encoding
 
-    enc = gpt2()
+    enc = encoding(tokenizer)
     return sum(1 + len(enc.encode_ordinary(doc)) for doc in docs)
+
+
+def token_bytes(tokenizer: str) -> int:
+    """Bytes a token takes in the shards: 2 for gpt2's uint16 ids, 4 past 65,536 ids (uint32, int32)."""
+    from fwkit.encoding import tokenizer as spec
+
+    return spec(tokenizer).dtype.itemsize
 
 
 def _place(inputs: Sequence[InputFile], at: int) -> Cursor:
@@ -149,22 +156,26 @@ def input_problem(path: Path) -> str | None:
     return None
 
 
-def estimate_inputs(paths: list[Path], text_column: str = "text") -> InputEstimate:
-    """Estimate the job for `paths` (files or directories); FwkitError for a missing/unreadable input."""
+def estimate_inputs(paths: list[Path], text_column: str = "text", tokenizer: str = DEFAULT_TOKENIZER) -> InputEstimate:
+    """Estimate the job for `paths` (files or directories) with `tokenizer`; FwkitError for a
+    missing/unreadable input."""
     inputs = discover(paths)
     docs = spread_documents(inputs, SAMPLE_BYTES, text_column)
     texts = sum(1 for f in inputs if f.kind == "text")
     sep = len(DOC_SEP) if texts * 2 > len(inputs) else 0  # text files: each document's separator is input too
-    return scale_sample(docs, len(inputs), sum(f.size for f in inputs), text_bytes(inputs, text_column), sep)
+    size = text_bytes(inputs, text_column)
+    return scale_sample(docs, len(inputs), sum(f.size for f in inputs), size, sep, tokenizer)
 
 
-def scale_sample(docs: list[str], files: int, total_bytes: int, size: int, sep_bytes: int = 0) -> InputEstimate:
+def scale_sample(
+    docs: list[str], files: int, total_bytes: int, size: int, sep_bytes: int = 0, tokenizer: str = DEFAULT_TOKENIZER
+) -> InputEstimate:
     """The estimate for `size` text bytes, from bytes per token measured on `docs` (each + `sep_bytes`)."""
     from fwkit.speed import tokens_per_second
 
     sample_bytes = sum(len(doc.encode("utf-8")) + sep_bytes for doc in docs)
-    tokens = count_tokens(docs)
-    rate = tokens_per_second(DOC_SEP.join(docs)) if docs else 0.0
+    tokens = count_tokens(docs, tokenizer)
+    rate = tokens_per_second(DOC_SEP.join(docs), tokenizer) if docs else 0.0
     per_token = sample_bytes / tokens if tokens else 0.0
     est_tokens = int(size / per_token) if per_token else 0
     return InputEstimate(
@@ -175,7 +186,7 @@ def scale_sample(docs: list[str], files: int, total_bytes: int, size: int, sep_b
         sample_tokens=tokens,
         bytes_per_token=round(per_token, 3),
         est_tokens=est_tokens,
-        est_output_bytes=est_tokens * TOKEN_BYTES,
+        est_output_bytes=est_tokens * token_bytes(tokenizer),
         tokens_per_second_per_worker=round(rate, 1),
     )
 
@@ -194,7 +205,7 @@ def _first_texts(spec: HubSpec, max_bytes: int) -> list[str]:
     return docs
 
 
-def estimate_dataset_job(spec: HubSpec) -> tuple[InputEstimate | None, str]:
+def estimate_dataset_job(spec: HubSpec, tokenizer: str = DEFAULT_TOKENIZER) -> tuple[InputEstimate | None, str]:
     """(estimate, where its size came from) for a --dataset job; (None, why not) when unreachable."""
     from fwkit.errors import FwkitError
     from fwkit.sources.hub import estimate_dataset, hub_unreachable
@@ -209,5 +220,5 @@ def estimate_dataset_job(spec: HubSpec) -> tuple[InputEstimate | None, str]:
         sample = _first_texts(spec, SAMPLE_BYTES)
     except FwkitError as err:
         return None, err.message
-    estimate = scale_sample(sample, 1, size, size)
+    estimate = scale_sample(sample, 1, size, size, tokenizer=tokenizer)
     return estimate, f"--dataset {spec.dataset}: size from {how}, every column counted (an overestimate)"

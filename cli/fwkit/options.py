@@ -63,19 +63,25 @@ def _memory_budget(mem_bytes: int | None) -> int:
     return memory_limit_bytes() or meminfo().get("MemTotal") or 0
 
 
-def check_job_size(workers: int | None, mem_bytes: int | None, force_mem: bool = False) -> None:
+def check_job_size(
+    workers: int | None, mem_bytes: int | None, force_mem: bool = False, tokenizer: str = "gpt2"
+) -> None:
     """Refuse a budget no job fits and more workers than the CPUs or the memory can carry.
 
-    `force_mem`: `fwkit run --force` asked for a cap below the smallest job on purpose.
+    `force_mem`: `fwkit run --force` asked for a cap below the smallest job on purpose. Each
+    worker is sized by `tokenizer` (o200k_base's costs a worker more than gpt2's).
     """
+    from functools import partial
+
     from fwkit.engine.budget import ITEM_BYTES_MIN, expected_peak_bytes
     from fwkit.host.cpu import usable_cpus
 
-    smallest = expected_peak_bytes(1, ITEM_BYTES_MIN)
+    peak = partial(expected_peak_bytes, item_bytes=ITEM_BYTES_MIN, tokenizer=tokenizer)
+    smallest = peak(1)
     if mem_bytes is not None and mem_bytes < smallest and not force_mem:
         need = math.ceil(smallest / 2**20)
         raise FwkitError(
-            f"--mem {format_bytes(mem_bytes)} cannot be met: the smallest job (1 worker) needs about "
+            f"--mem {format_bytes(mem_bytes)} cannot be met: the smallest job (1 worker, {tokenizer}) needs about "
             f"{format_bytes(smallest)}; give at least --mem {need}M"
         )
     if not workers:
@@ -89,11 +95,11 @@ def check_job_size(workers: int | None, mem_bytes: int | None, force_mem: bool =
     # Refused only past what the machine (its cgroup limit, else its RAM) can hold: 1000 workers.
     # Past an explicit --mem the job still runs, at its smallest items (--mem sizes, it does not cap).
     budget = _memory_budget(None)
-    need = expected_peak_bytes(workers, ITEM_BYTES_MIN)
+    need = peak(workers)
     if mem_bytes and need > mem_bytes and need <= budget:
         warn(f"--workers {workers} needs about {format_bytes(need)}, more than --mem {format_bytes(mem_bytes)}")
     if budget and need > budget and not force_mem:
-        fits = max((n for n in range(1, workers) if expected_peak_bytes(n, ITEM_BYTES_MIN) <= budget), default=0)
+        fits = max((n for n in range(1, workers) if peak(n) <= budget), default=0)
         fix = f"use at most --workers {fits}" if fits else "add memory"
         raise FwkitError(
             f"--workers {workers} needs about {format_bytes(need)}, more than this machine's "

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fwkit.engine.budget import JobSize, MiB, size_job
+from fwkit.engine.budget import DEFAULT_TOKENIZER, JobSize, MiB, size_job
 from fwkit.errors import FwkitError
 from fwkit.estimate import InputEstimate
 from fwkit.host.facts import HostFacts
@@ -40,6 +40,7 @@ class PlanRequest:
     estimate: InputEstimate | None = None
     source_args: tuple[str, ...] = ()  # tokenize options naming a non-local source: ("--dataset", "X", ...)
     problems: tuple[str, ...] = ()  # what is broken already (a missing input): the plan cannot be ready
+    tokenizer: str = DEFAULT_TOKENIZER  # --tokenizer: sizes every worker (o200k_base's costs more than gpt2's)
 
 
 @dataclass
@@ -72,10 +73,12 @@ def _round_up(n: int, step: int) -> int:
 
 
 def _job_args(request: PlanRequest) -> list[str]:
-    """tokenize's part of a command line: the inputs (or the source options) and --out."""
+    """tokenize's part of a command line: the inputs (or the source options), --out and a --tokenizer
+    that is not the default (the job planned is the job run)."""
     inputs = list(request.inputs) or (["INPUT"] if not request.source_args else [])
     dashdash = ["--"] if any(p.startswith("-") for p in inputs) else []
     out = ["--out", request.out_dir or "DIR"]
+    out += ["--tokenizer", request.tokenizer] if request.tokenizer != DEFAULT_TOKENIZER else []
     return [*request.source_args, *out, *dashdash, *inputs] if dashdash else [*inputs, *request.source_args, *out]
 
 
@@ -144,7 +147,8 @@ def _cloud_command(request: PlanRequest, mem: int, vcpus: int) -> str:
         args += ["--output-size", mem_arg(request.estimate.est_output_bytes)]
     names = [f"s3://BUCKET/{Path(p).name}" for p in request.inputs]
     source = [*names, *request.source_args] or ["s3://BUCKET/INPUT"]
-    return shlex.join(["fwkit", "cloud", "up", *args, "--", *source, "--out", "s3://BUCKET/shards"])
+    tokenizer = ["--tokenizer", request.tokenizer] if request.tokenizer != DEFAULT_TOKENIZER else []
+    return shlex.join(["fwkit", "cloud", "up", *args, "--", *source, "--out", "s3://BUCKET/shards", *tokenizer])
 
 
 def _go_cloud(plan: Plan, request: PlanRequest) -> None:
@@ -169,7 +173,7 @@ def _go_cloud(plan: Plan, request: PlanRequest) -> None:
 def _size(facts: HostFacts, request: PlanRequest, reasons: list[str]) -> tuple[JobSize, int, bool]:
     """(the job, the --mem to run it under, ready): `--mem` is a ceiling, lowered to what the host gives."""
     limit, cpus, ceiling = facts.memory.usable_bytes, facts.cpu.count, request.mem_bytes
-    job = size_job(cpus, limit if ceiling is None else min(ceiling, limit), request.workers)
+    job = size_job(cpus, limit if ceiling is None else min(ceiling, limit), request.workers, request.tokenizer)
     if ceiling is not None and job.peak_bytes > ceiling:
         mem = _round_up(job.peak_bytes, MEM_STEP)
         reasons.append(
@@ -199,7 +203,8 @@ def make_plan(facts: HostFacts, request: PlanRequest) -> Plan:
     reasons.insert(
         0,
         f"the streaming job needs about {format_bytes(job.peak_bytes)} "
-        f"({job.workers} worker(s) of {cpus} usable CPUs, {job.item_bytes // 1024} KiB work items)",
+        f"({job.workers} worker(s) of {cpus} usable CPUs, {job.item_bytes // 1024} KiB work items, "
+        f"{request.tokenizer})",
     )
     reasons.append(_limit_reason(facts))
     plan = Plan("streaming", ready, job.workers, job.item_bytes, job.peak_bytes, mem, limit, reasons=reasons)

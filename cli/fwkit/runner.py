@@ -33,7 +33,7 @@ def job_size(settings: TokenizeSettings) -> JobSize:
     from fwkit.host.cpu import usable_cpus
 
     budget = settings.mem_bytes if settings.mem_bytes else memory_limit_bytes()
-    return size_job(usable_cpus(), budget, settings.workers)
+    return size_job(usable_cpus(), budget, settings.workers, settings.tokenizer.name)
 
 
 def memory_probe() -> Callable[[], int]:
@@ -87,7 +87,8 @@ def ray_run(settings: TokenizeSettings, address: str | None, scratch: str | None
     local = None
     if address is None:  # Ray would size itself from the whole host (it reads only the root cgroup)
         n = size.workers
-        local = LocalRay(n, n * task_memory_bytes(item_bytes), object_store_bytes(n, item_bytes))
+        task = task_memory_bytes(item_bytes, settings.tokenizer.name)
+        local = LocalRay(n, n * task, object_store_bytes(n, item_bytes))
     say = (lambda _: None) if settings.quiet else progress_say
     notes = [
         f"ray: joining {address}"
@@ -98,6 +99,7 @@ def ray_run(settings: TokenizeSettings, address: str | None, scratch: str | None
     executor = partial(
         RayExecutor, settings.out_dir, address, local, item_bytes, settings.tokenizer.dtype,
         settings.output_settings(), settings.resume, max_workers=settings.workers, say=say, scratch=scratch,
+        tokenizer=settings.tokenizer.name,
     )  # fmt: skip
     return JobRun(start_executor=executor, item_bytes=item_bytes, memory=memory_probe(), notes=notes)
 

@@ -40,17 +40,20 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def machine_key() -> str:
+def machine_key(tokenizer: str = "gpt2") -> str:
+    """The cache key: machine and tiktoken version, and the tokenizer unless it is gpt2 (keys written
+    before there were other tokenizers stay valid)."""
     import tiktoken
 
-    return f"{platform.machine()} | {_cpu_model()} | tiktoken {getattr(tiktoken, '__version__', '?')}"
+    key = f"{platform.machine()} | {_cpu_model()} | tiktoken {getattr(tiktoken, '__version__', '?')}"
+    return key if tokenizer == "gpt2" else f"{key} | {tokenizer}"
 
 
-def measure(sample: str) -> float:
+def measure(sample: str, tokenizer: str = "gpt2") -> float:
     """Tokens per second on one core: the best of `ROUNDS` timed passes over `sample`."""
-    from fwkit.encoding import gpt2
+    from fwkit.encoding import encoding
 
-    enc = gpt2()
+    enc = encoding(tokenizer)
     text = sample[:CALIBRATION_CHARS]
     enc.encode_ordinary(text[:WARMUP_CHARS])
     best = 0.0
@@ -63,9 +66,9 @@ def measure(sample: str) -> float:
     return best
 
 
-def tokens_per_second(sample: str) -> float:
-    """This machine's cached rate, or one measured on `sample` now (and cached)."""
-    path, key = cache_dir() / CACHE_NAME, machine_key()
+def tokens_per_second(sample: str, tokenizer: str = "gpt2") -> float:
+    """This machine's cached rate for `tokenizer`, or one measured on `sample` now (and cached)."""
+    path, key = cache_dir() / CACHE_NAME, machine_key(tokenizer)
     try:
         cached = json.loads(path.read_text())
     except (OSError, ValueError):
@@ -75,7 +78,7 @@ def tokens_per_second(sample: str) -> float:
     rate = cached.get(key)
     if isinstance(rate, int | float) and rate > 0:
         return float(rate)
-    rate = measure(sample)
+    rate = measure(sample, tokenizer)
     if rate > 0:
         try:
             from fwkit.atomic import write_json_atomic

@@ -59,6 +59,17 @@ def test_estimate_spot_reports_the_on_demand_ceiling() -> None:
     assert spot["market"] == "spot" and "ceiling" in spot["price_basis"]
 
 
+def test_estimate_sizes_the_workers_by_the_tokenizer() -> None:
+    """A 400M cap on a 2-vCPU type holds 2 gpt2 workers but 1 o200k_base worker."""
+    found = {}
+    for name in ("gpt2", "o200k_base"):
+        result = runner.invoke(app, ["cloud", "estimate", "--mem", "400M", "--tokenizer", name, "--json"])
+        assert result.exit_code == 0, result.output
+        found[name] = json.loads(result.output)
+    assert found["gpt2"]["vcpus"] == found["o200k_base"]["vcpus"] == 2
+    assert (found["gpt2"]["workers"], found["o200k_base"]["workers"]) == (2, 1)
+
+
 def test_estimate_prices_a_real_input(corpus_file: Path) -> None:
     result = runner.invoke(app, ["cloud", "estimate", "--mem", "8G", "--input", str(corpus_file), "--json"])
     assert result.exit_code == 0, result.output

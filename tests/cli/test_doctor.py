@@ -123,6 +123,23 @@ def test_estimate_is_close_to_the_real_token_count(english_file, tmp_path):
     assert abs(doc["inputs"]["text_bytes"] - english_file.stat().st_size) / english_file.stat().st_size < 0.1
 
 
+def test_the_tokenizer_sizes_the_workers_the_tokens_and_the_shards(english_file):
+    """`--tokenizer o200k_base`: fewer workers fit a small cap, the tokens are o200k's (fewer, 4 bytes
+    each) and the printed command runs o200k_base."""
+    from fwkit.encoding import encoding
+
+    _, gpt2 = doctor_json("--mem", "400M", "--input", str(english_file))
+    code, doc = doctor_json("--mem", "400M", "--input", str(english_file), "--tokenizer", "o200k_base")
+    assert code == EXIT_OK and doc["tokenizer"] == {"ok": True, "error": None, "name": "o200k_base"}
+    if doc["cpu"]["count"] >= 2:  # 400M: 2 workers of gpt2, 1 of o200k_base
+        assert (gpt2["plan"]["workers"], doc["plan"]["workers"]) == (2, 1)
+    assert doc["plan"]["commands"] == [f"fwkit run --mem 400M {english_file} --out DIR --tokenizer o200k_base"]
+    true_tokens = len(encoding("o200k_base").encode_ordinary(english_file.read_text(encoding="utf-8")))
+    est = doc["inputs"]
+    assert abs(est["est_tokens"] - true_tokens) / true_tokens < 0.15, (est, true_tokens)
+    assert est["est_tokens"] < gpt2["inputs"]["est_tokens"] and est["est_output_bytes"] == 4 * est["est_tokens"]
+
+
 def test_missing_input_is_broken_exit_2(tmp_path):
     missing = tmp_path / "nope.txt"
     code, doc = doctor_json(str(missing))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from fwkit.engine.budget import ITEM_BYTES_MIN, MiB, expected_peak_bytes, size_job
@@ -184,3 +186,20 @@ def test_the_swap_command_of_a_swap_plan_runs_as_printed(host, tmp_path):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "dry run: nothing changed" in done.stdout
+
+
+def test_the_plan_sizes_workers_by_the_tokenizer_and_its_commands_carry_it(host):
+    """400M holds 2 gpt2 workers but 1 o200k_base worker (each builds a 200k-rank encoding); the
+    command printed runs the tokenizer planned for."""
+    request = PlanRequest(mem_bytes=400 * MiB, inputs=("train.txt",), out_dir="shards")
+    gpt2 = make_plan(host(cpus=2), request)
+    o200k = make_plan(host(cpus=2), replace(request, tokenizer="o200k_base"))
+    assert (gpt2.workers, o200k.workers) == (2, 1)
+    assert o200k.need_bytes == size_job(2, 400 * MiB, tokenizer="o200k_base").peak_bytes <= 400 * MiB
+    assert gpt2.commands == ["fwkit run --mem 400M train.txt --out shards"]
+    assert o200k.commands == ["fwkit run --mem 400M train.txt --out shards --tokenizer o200k_base"]
+    assert "o200k_base)" in o200k.reasons[0]
+    cloud = make_plan(host(available=4 * GiB, swap_disk_free=0), PlanRequest(**TOO_BIG, tokenizer="cl100k_base"))
+    assert cloud.mode == "cloud" and cloud.commands[0].endswith("--out s3://BUCKET/shards --tokenizer cl100k_base")
+    smallest = expected_peak_bytes(64, ITEM_BYTES_MIN, "cl100k_base")
+    assert cloud.need_bytes == smallest > expected_peak_bytes(64, ITEM_BYTES_MIN)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from fwkit.cloud.sizing import InstanceType, cheapest_instance, load_table
-from fwkit.engine.budget import size_job
+from fwkit.engine.budget import DEFAULT_TOKENIZER, size_job
 from fwkit.estimate import InputEstimate
 
 GiB = 1024**3
@@ -65,18 +65,23 @@ def job_hours(inputs: InputEstimate, workers: int, staged_bytes: int) -> float:
 
 
 def estimate_cloud(
-    mem_bytes: int, min_vcpus: int = 1, spot: bool = False, inputs: list[Path] | None = None
+    mem_bytes: int,
+    min_vcpus: int = 1,
+    spot: bool = False,
+    inputs: list[Path] | None = None,
+    tokenizer: str = DEFAULT_TOKENIZER,
 ) -> CloudEstimate:
-    """Pick the instance for a job capped at `mem_bytes`; with local `inputs`, time and cost it."""
+    """Pick the instance for a job capped at `mem_bytes`; with local `inputs`, time and cost it.
+    The workers that fit the cap (and so the hours) depend on `tokenizer`."""
     table = load_table()
     instance = cheapest_instance(mem_bytes / GiB, min_vcpus, table)
-    workers = size_job(instance.vcpus, mem_bytes).workers
+    workers = size_job(instance.vcpus, mem_bytes, tokenizer=tokenizer).workers
     sample = None
     hours = usd = None
     if inputs:
         from fwkit.estimate import estimate_inputs
 
-        sample = estimate_inputs(inputs)
+        sample = estimate_inputs(inputs, tokenizer=tokenizer)
         hours = job_hours(sample, workers, sample.total_bytes)
         usd = hours * instance.usd_per_hour
     return CloudEstimate(

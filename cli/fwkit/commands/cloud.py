@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from fwkit.commands.helptext import with_examples
+from fwkit.commands.tokenize import Tokenizer
 
 app = typer.Typer(
     help="Run a job on one AWS instance that terminates itself (Terraform). See docs/cloud.md.",
@@ -62,13 +63,16 @@ def estimate(
     input: Annotated[
         list[Path] | None, typer.Option("--input", help="Local inputs (or a sample) to time and price the job.")
     ] = None,
+    tokenizer: Annotated[
+        Tokenizer, typer.Option(help="The job's tokenizer: sizes its workers, tokens and hours.")
+    ] = Tokenizer.gpt2,
     as_json: JsonOut = False,
 ) -> None:
     """Offline: the instance for --mem, its $/h and, with --input, the hours and cost. No credentials."""
     from fwkit.cloud.estimate import estimate_cloud
     from fwkit.sizes import parse_bytes
 
-    result = estimate_cloud(parse_bytes(mem, "--mem"), min_vcpus, spot, input)
+    result = estimate_cloud(parse_bytes(mem, "--mem"), min_vcpus, spot, input, tokenizer.value)
     data = result.to_json()
     if not as_json:
         data.pop("inputs")

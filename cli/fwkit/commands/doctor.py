@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from fwkit.commands.helptext import with_examples
+from fwkit.commands.tokenize import Tokenizer
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -27,6 +28,7 @@ OK, WARN, BAD = "[green]✓[/]", "[yellow]![/]", "[red]✗[/]"
 EXAMPLES = [
     "fwkit doctor",
     "fwkit doctor --mem 16G train.txt --out shards -v",
+    "fwkit doctor --mem 1G --tokenizer o200k_base train.txt",
     "fwkit doctor --json fineweb/ | jq .plan",
 ]
 NOTES = "Exit codes: 0 the plan runs here as is, 1 do something first (swap or cloud), 2 something is broken."
@@ -50,6 +52,9 @@ def doctor(
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Where the shards will go (disk check; default .).")] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Plan for exactly this many workers.")] = None,
+    tokenizer: Annotated[
+        Tokenizer, typer.Option(help="The tokenizer the job will use: sizes its workers, tokens and shards.")
+    ] = Tokenizer.gpt2,
     text_column: Annotated[str, typer.Option(help="Parquet/JSONL text column.")] = "text",
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout (keys: docs/doctor.md).")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show the details behind each line.")] = False,
@@ -64,7 +69,7 @@ def doctor(
 
     mem_bytes = parse_bytes(mem, "--mem") if mem else None
     paths = [*(inputs or []), *(input_opt or [])]
-    facts = gather(out or Path("."))
+    facts = gather(out or Path("."), tokenizer=tokenizer.value)
     problems: list[str] = []
     notes: list[str] = []
     if not facts.tokenizer.ok:
@@ -80,7 +85,7 @@ def doctor(
         from fwkit.estimate import estimate_inputs
 
         try:
-            estimate = estimate_inputs(paths, text_column)
+            estimate = estimate_inputs(paths, text_column, tokenizer.value)
         except FwkitError as err:
             problems.append(err.message)
     source_args: tuple[str, ...] = ()
@@ -88,7 +93,8 @@ def doctor(
         from fwkit.estimate import estimate_dataset_job
         from fwkit.sources.hub import HubSpec
 
-        estimate, how = estimate_dataset_job(HubSpec(dataset, subset, split, revision, text_column=text_column))
+        hub = HubSpec(dataset, subset, split, revision, text_column=text_column)
+        estimate, how = estimate_dataset_job(hub, tokenizer.value)
         notes.append(how if estimate else f"{how}; its size is unknown, the plan assumes streaming")
         source_args = dataset_args(dataset, subset, split, revision, text_column)
     request = PlanRequest(
@@ -99,6 +105,7 @@ def doctor(
         estimate=estimate,
         source_args=source_args,
         problems=tuple(problems),
+        tokenizer=tokenizer.value,
     )
     plan = make_plan(facts, request)
     runtime, why = predict(facts.docker.available)
@@ -209,7 +216,8 @@ def render(
     aws_text = f"found ({aws.source})" if aws.aws_credentials else "none (only `fwkit cloud` needs them)"
     _line(console, OK if aws.aws_credentials else WARN, "AWS credentials", aws_text, [], verbose)
     tok = facts.tokenizer
-    _line(console, OK if tok.ok else BAD, "Tokenizer", "GPT-2 ranks intact" if tok.ok else str(tok.error), [], verbose)
+    tok_text = f"{tok.name} ranks intact" if tok.ok else str(tok.error)
+    _line(console, OK if tok.ok else BAD, "Tokenizer", tok_text, [], verbose)
     root_text = "yes" if facts.root else "no (swap files and native cgroups need root)"
     root_text += "; in a container (its swap is the host's)" if facts.container else ""
     _line(console, OK, "Root", root_text, [], verbose)

@@ -90,7 +90,10 @@ def run(
     )
     workers = parsed.values.get("workers")
     plan = plan_job(
-        spec, int(workers) if workers and workers.isdigit() else None, parsed.values.get("text_column") or "text"
+        spec,
+        int(workers) if workers and workers.isdigit() else None,
+        parsed.values.get("text_column") or "text",
+        parsed.values.get("tokenizer") or "gpt2",
     )
     spec = _judge(plan, spec, force, echo, warn)
     settings = RunSettings(

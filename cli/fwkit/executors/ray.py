@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from fwkit.engine.budget import ITEM_OVERHEAD_FACTOR, ITEMS_IN_FLIGHT_PER_WORKER, WORKER_BYTES
+from fwkit.engine.budget import DEFAULT_TOKENIZER, ITEMS_IN_FLIGHT_PER_WORKER, worker_peak_bytes
 from fwkit.engine.executor import WorkFn
 from fwkit.engine.items import ItemResult, Planned
 from fwkit.errors import EXIT_OOM, FwkitError
@@ -63,9 +63,9 @@ def check_reachable(address: str) -> None:
         ) from None
 
 
-def task_memory_bytes(item_bytes: int) -> int:
+def task_memory_bytes(item_bytes: int, tokenizer: str = DEFAULT_TOKENIZER) -> int:
     """What one task needs (fwkit's budget for a worker): Ray schedules no more than fit a node."""
-    return WORKER_BYTES + item_bytes * ITEM_OVERHEAD_FACTOR
+    return worker_peak_bytes(item_bytes, tokenizer)
 
 
 def object_store_bytes(workers: int, item_bytes: int) -> int:
@@ -137,10 +137,11 @@ class RayExecutor:
         max_workers: int | None = None,
         say: Callable[[str], None] = lambda _: None,
         scratch: str | None = None,
+        tokenizer: str = DEFAULT_TOKENIZER,
     ) -> None:
         self.out_dir, self.address, self.local = out_dir, address, local
         self.item_bytes, self.dtype, self.settings, self.resume = item_bytes, dtype, settings, resume
-        self.max_workers, self.say = max_workers, say
+        self.max_workers, self.say, self.tokenizer = max_workers, say, tokenizer
         self.store = open_store(segments.store_location(out_dir, scratch))
         self.run = uuid.uuid4().hex[:12]
         self.retries = int(os.environ.get("FWKIT_RAY_MAX_RETRIES", MAX_RETRIES))
@@ -191,7 +192,7 @@ class RayExecutor:
         self._task = ray.remote(run_unit).options(
             name=TASK_NAME,
             num_cpus=1,
-            memory=task_memory_bytes(self.item_bytes),
+            memory=task_memory_bytes(self.item_bytes, self.tokenizer),
             max_retries=self.retries,
             retry_exceptions=False,
         )
@@ -207,7 +208,7 @@ class RayExecutor:
     def _check_cluster(self, ray: Any) -> tuple[int, int, int]:
         """(task slots = CPUs, nodes, `memory`) of the nodes that can run a task; refused if none can."""
         nodes = [n for n in ray.nodes() if n.get("Alive")]
-        need = task_memory_bytes(self.item_bytes)
+        need = task_memory_bytes(self.item_bytes, self.tokenizer)
         fits = [n for n in nodes if n["Resources"].get("CPU", 0) >= 1 and n["Resources"].get("memory", 0) >= need]
         if not fits:
             raise FwkitError(

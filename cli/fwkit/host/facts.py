@@ -63,12 +63,15 @@ class HostFacts:
         return doc
 
 
-def gather(out_dir: Path = Path("."), probes: bool = True, source: CgroupSource | None = None) -> HostFacts:
-    """Read everything; `probes=False` skips Docker and Terraform (reported as absent)."""
+def gather(
+    out_dir: Path = Path("."), probes: bool = True, source: CgroupSource | None = None, tokenizer: str = "gpt2"
+) -> HostFacts:
+    """Read everything; `probes=False` skips Docker and Terraform (reported as absent). The rank
+    file checked is `tokenizer`'s."""
     with ThreadPoolExecutor(max_workers=3) as pool:
         docker = pool.submit(probe_docker) if probes else None
         terraform = pool.submit(probe_terraform) if probes else None
-        tokenizer = pool.submit(probe_tokenizer)
+        tokenizer_facts = pool.submit(probe_tokenizer, tokenizer)
         cpu = CpuFacts(count=usable_cpus(), affinity=affinity_cpus(), quota=read_cpu_quota(source))
         return HostFacts(
             memory=read_memory_facts(source),
@@ -79,7 +82,7 @@ def gather(out_dir: Path = Path("."), probes: bool = True, source: CgroupSource 
             docker=docker.result() if docker else DockerFacts(sdk=False, available=False, error="not probed"),
             terraform=terraform.result() if terraform else TerraformFacts(None, None, "not probed"),
             cloud=probe_cloud_credentials(),
-            tokenizer=tokenizer.result(),
+            tokenizer=tokenizer_facts.result(),
             root=is_root(),
             container=in_container(),
         )

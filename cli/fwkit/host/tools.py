@@ -44,6 +44,7 @@ class CloudFacts:
 class TokenizerFacts:
     ok: bool
     error: str | None = None
+    name: str = "gpt2"  # the tokenizer whose rank file was checked
 
 
 def _one_line(err: BaseException) -> str:
@@ -114,14 +115,15 @@ def probe_cloud_credentials(home: Path | None = None) -> CloudFacts:
     return CloudFacts(False, None)
 
 
-def probe_tokenizer() -> TokenizerFacts:
+def probe_tokenizer(name: str = "gpt2") -> TokenizerFacts:
+    """Whether the shipped rank file of tokenizer `name` matches its sha256."""
     from fwkit.encoding import ranks_bytes
 
     try:
-        ranks_bytes()
+        ranks_bytes(name)
     except (OSError, RuntimeError) as err:
-        return TokenizerFacts(False, _one_line(err))
-    return TokenizerFacts(True)
+        return TokenizerFacts(False, _one_line(err), name)
+    return TokenizerFacts(True, None, name)
 
 
 def is_root() -> bool:

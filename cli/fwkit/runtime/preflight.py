@@ -16,17 +16,23 @@ from fwkit.runtime.job import JobSpec
 from fwkit.sizes import format_bytes
 
 
-def plan_job(spec: JobSpec, workers: int | None, text_column: str) -> Plan:
-    """The plan for this job under its `--mem`, on this host (no Docker/Terraform probes)."""
+def plan_job(spec: JobSpec, workers: int | None, text_column: str, tokenizer: str = "gpt2") -> Plan:
+    """The plan for this job under its `--mem`, on this host (no Docker/Terraform probes); its
+    workers are sized by its `--tokenizer`."""
     from fwkit.estimate import estimate_inputs
     from fwkit.host.facts import gather
     from fwkit.plan import PlanRequest, make_plan
 
-    estimate = estimate_inputs([Path(p) for p in spec.inputs], text_column) if spec.inputs else None
+    estimate = estimate_inputs([Path(p) for p in spec.inputs], text_column, tokenizer) if spec.inputs else None
     request = PlanRequest(
-        mem_bytes=spec.mem_bytes, workers=workers, inputs=spec.inputs, out_dir=spec.out, estimate=estimate
+        mem_bytes=spec.mem_bytes,
+        workers=workers,
+        inputs=spec.inputs,
+        out_dir=spec.out,
+        estimate=estimate,
+        tokenizer=tokenizer,
     )
-    return make_plan(gather(Path(spec.out), probes=False), request)
+    return make_plan(gather(Path(spec.out), probes=False, tokenizer=tokenizer), request)
 
 
 def refusal(plan: Plan, mem_bytes: int) -> str | None:
