@@ -5,6 +5,11 @@
 - llm.c `dev/data/data_common.py` / `train_gpt2.py` `_load_data_shard`: 256 x int32 header with
   magic 20240520 and version 1, header[2] tokens of uint16 follow, and nothing else.
 - llm.c `train_llama3.py` `_load_data_shard`: the same with magic 20240801, version 7 and uint32.
+- llm.c's C loader `llmc/dataloader.h` is not compiled here. On llm.c's master it reads only magic
+  20240520 v1 as uint16 and exits on any other magic ("Bad magic in the data file"); the version
+  that also reads 20240801 v7 as uint32 is on its `llama3` branch (PR #754, not merged). Neither
+  can be vendored from this machine (no network but the package registries, and no package ships
+  llm.c), so the two Python loaders above stand for llm.c.
 - nanoGPT `train.py`: `np.memmap(os.path.join(data_dir, 'train.bin'), dtype=np.uint16, mode='r')`.
 - Megatron-LM: `megatron.core.datasets.indexed_dataset.IndexedDataset` itself (`megatron-core`).
 """

@@ -18,7 +18,16 @@ from crash_helpers import run, start
 from typer.testing import CliRunner
 
 from fwkit.cli import app
-from readers import build_nanogpt_shards, llmc_shards, megatron_sequences, reference_tokens, split_docs, stream_of
+from readers import (
+    build_nanogpt_shards,
+    llama3_load_data_shard,
+    llmc_load_data_shard,
+    llmc_shards,
+    megatron_sequences,
+    reference_tokens,
+    split_docs,
+    stream_of,
+)
 
 runner = CliRunner()
 DTYPES = {"gpt2": np.uint16, "cl100k_base": np.uint32, "o200k_base": np.uint32}
@@ -52,10 +61,11 @@ def text_file(tmp_path_factory: pytest.TempPathFactory, docs: list[str]) -> Path
 @pytest.mark.parametrize("fmt", ["npy", "llmc", "megatron"])
 def test_trainers_read_the_documents_tokens(tmp_path: Path, text_file: Path, docs, name, fmt, workers) -> None:
     out = tmp_path / "out"
-    # 256 KiB work items (--mem small): the 600 KB document is cut in three, exactly.
+    # With 2 workers, 256 KiB work items (--mem below what 2 workers of either tokenizer need at larger
+    # items): the 600 KB document is cut in three, exactly. 1 worker fits 4 MiB items: uncut.
     code, output = tokenize(
         text_file, "--out", out, "--tokenizer", name, "--format", fmt, "--workers", workers,
-        "--shard-tokens", "30K", "--val-tokens", "20K", "--mem", "300M",
+        "--shard-tokens", "30K", "--val-tokens", "20K", "--mem", "400M",
     )  # fmt: skip
     assert code == 0, output
     m = manifest(out)
@@ -119,6 +129,29 @@ def test_impossible_dtypes_are_refused_in_one_line(tmp_path: Path, text_file: Pa
     assert not (tmp_path / "o").exists()
 
 
+def test_a_mem_too_small_for_one_o200k_worker_is_refused_where_gpt2_runs(tmp_path: Path, text_file: Path) -> None:
+    """The budget sizes each worker by its tokenizer: 300M holds a gpt2 worker, not an o200k_base one."""
+    code, output = tokenize(text_file, "--out", tmp_path / "gpt2", "--mem", "300M", "--workers", "1")
+    assert code == 0, output
+    result = runner.invoke(app, ["tokenize", str(text_file), "--out", str(tmp_path / "o"), "--mem", "300M",
+                                 "--tokenizer", "o200k_base"])  # fmt: skip
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == 2 and len(lines) == 1, result.output
+    assert "the smallest job (1 worker, o200k_base) needs about" in lines[0] and "--mem 327M" in lines[0]
+    assert not (tmp_path / "o").exists()
+
+
+def test_train_gpt2_loader_refuses_a_llama3_shard_cleanly(tmp_path: Path, text_file: Path) -> None:
+    """The README's claim: a uint32 (20240801 v7) shard is read by train_llama3.py's loader, and GPT-2's
+    (train_gpt2.py's, like master's dataloader.h) refuses it by its magic instead of misreading it."""
+    code, output = tokenize(text_file, "--out", tmp_path / "o", "--format", "llmc", "--tokenizer", "cl100k_base")
+    assert code == 0, output
+    shard = next((tmp_path / "o").glob("*_val_*.bin"))
+    assert llama3_load_data_shard(shard).dtype == np.uint32
+    with pytest.raises(AssertionError, match="magic number mismatch"):
+        llmc_load_data_shard(shard)
+
+
 def test_gpt2_written_as_uint32_on_request(tmp_path: Path, text_file: Path, docs) -> None:
     code, output = tokenize(text_file, "--out", tmp_path / "o", "--format", "llmc", "--dtype", "uint32")
     assert code == 0, output
@@ -161,7 +194,7 @@ def test_verify_finds_a_damaged_megatron_index(tmp_path: Path, text_file: Path) 
 def test_megatron_killed_mid_run_then_resumed_is_byte_identical(tmp_path: Path, text_file: Path) -> None:
     """kill -9 after tokens were checkpointed (3 times), then --resume: the .bin and .idx files are
     byte for byte those of an uninterrupted run."""
-    args = ("--format", "megatron", "--tokenizer", "o200k_base", "--val-tokens", "50K", "--mem", "300M")
+    args = ("--format", "megatron", "--tokenizer", "o200k_base", "--val-tokens", "50K", "--mem", "400M")
     big = tmp_path / "big.txt"
     big.write_bytes(b"\n\n".join([text_file.read_bytes()] * 3))
     reference = tmp_path / "ref"
