@@ -63,7 +63,9 @@ class ListSource:
     def total_bytes(self) -> int | None:
         return sum(len(d.encode()) for d in self.docs)
 
-    def plan(self, item_bytes: int, start: Cursor = Cursor()) -> Iterator[Planned]:
+    def plan(
+        self, item_bytes: int, start: Cursor = Cursor(), consumed: dict[str, Any] | None = None
+    ) -> Iterator[Planned]:
         done = sum(len(d.encode()) for d in self.docs[: start.offset])
         for i in range(start.offset, len(self.docs), self.per_item):
             texts = tuple(self.docs[i : i + self.per_item])
@@ -72,6 +74,9 @@ class ListSource:
 
     def resume_point(self, cursor: Cursor) -> dict[str, Any] | None:
         return {"document": cursor.offset}
+
+    def read_part_changed(self, index: int, cursor: Cursor, consumed: dict[str, Any] | None) -> str | None:
+        return "no inputs"
 
 
 DOCS = [f"Document {i}: " + "naïve café 東京 " * (i % 7 + 1) for i in range(40)]

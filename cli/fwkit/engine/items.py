@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
@@ -73,6 +73,9 @@ class Planned:
     start: Cursor
     end: Cursor
     done_bytes: int  # the Source's progress (in its `total_bytes` unit) once this item is done
+    # The Source's digest of what was read up to `end` (a checkpoint keeps the last one; a resume
+    # hands it back to the Source); None where the Source keeps none. The engine never looks inside.
+    consumed: dict[str, Any] | None = None
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -99,7 +100,18 @@ def damaged_because(m: dict[str, Any]) -> str | None:
         values = [*asdict(cursor).values(), *asdict(state).values()]
         if not all(isinstance(v, int) and v >= 0 for v in values):
             return "checkpoint: a position that is not a count"
+        consumed = point.get("consumed")
+        if consumed is not None and not _is_digest(consumed):
+            return "checkpoint.consumed is not a digest"
     return None
+
+
+def _is_digest(record: object) -> bool:
+    """A `Planned.consumed` record as the local sources write it (offset, chain, sha256)."""
+    if not isinstance(record, dict) or not isinstance(record.get("offset"), int):
+        return False
+    hexes = [record.get("chain"), record.get("sha256")]
+    return all(isinstance(h, str) and len(h) == 64 and all(c in "0123456789abcdef" for c in h) for h in hexes)
 
 
 def new_manifest(
@@ -141,8 +153,13 @@ def save_manifest(out_dir: Path, manifest: dict[str, Any]) -> None:
     write_json_atomic(manifest_path(out_dir), manifest)
 
 
-def changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """What differs between a partial run and the one asked for now (inputs, settings, tokenizer)."""
+def changed_fields(
+    old: dict[str, Any], new: dict[str, Any], why_changed: Callable[[int], str | None] = lambda _: "size or mtime"
+) -> list[str]:
+    """What differs between a partial run and the one asked for now (inputs, settings, tokenizer).
+
+    An input whose size or mtime differs is asked about (`why_changed(its index)`, only when
+    nothing else changed): None lets it pass (the run had not read its changed part)."""
     changes = []
     was, now = tokenizer_of(old), new["tokenizer"]
     if (was["name"], was["ranks_sha256"]) != (now["name"], now["ranks_sha256"]):
@@ -160,12 +177,14 @@ def changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     if old_paths != [os.path.abspath(i["path"]) for i in new["inputs"]]:
         changes.append("the list of inputs")
     else:
-        for item in new["inputs"]:
+        for index, item in enumerate(new["inputs"]):
             was = old_inputs[os.path.abspath(item["path"])]  # keys an older fwkit did not record: not compared
             # Not the inode: a copy restored on another machine (a cloud resume from S3 keeps size and
             # mtime) has a new one. Within a run the inode is checked at every work item.
             if any(item.get(key) != value for key, value in was.items() if key not in ("path", "inode")):
-                changes.append(f"{item['path']} (size or mtime)")
+                why = why_changed(index) if not changes else "size or mtime"
+                if why is not None:
+                    changes.append(f"{item['path']} ({why})")
     return changes
 
 

@@ -10,12 +10,14 @@ import contextlib
 import fcntl
 import json
 import os
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from fwkit.atomic import fsync_dir
 from fwkit.engine.formats import ShardFormat
+from fwkit.engine.items import Cursor
 from fwkit.engine.manifest import changed_fields, checkpoint_of, load_manifest, manifest_path, save_manifest
 from fwkit.engine.settings import TokenizeSettings
 from fwkit.engine.writer import WORK_DIR
@@ -120,7 +122,36 @@ def _drop_after_checkpoint(out_dir: Path, settings: TokenizeSettings, manifest: 
         index += 1
 
 
-def prepare_out_dir(settings: TokenizeSettings, fresh: dict[str, Any]) -> dict[str, Any] | None:
+ReadPartChanged = Callable[[int, Cursor, "dict[str, Any] | None"], "str | None"]  # Source.read_part_changed
+
+
+def _resumable_changes(
+    old: dict[str, Any], fresh: dict[str, Any], read_part_changed: ReadPartChanged | None
+) -> tuple[list[str], list[str]]:
+    """(what forbids resuming `old`, the inputs that changed only past the part the run read).
+
+    A complete run read every input whole: any change counts. A partial one asks its Source
+    whether an input that changed still begins with what the run read (a digest of it, kept at
+    each checkpoint): fixing the broken line fwkit stopped at does not undo the work before it."""
+    passed: list[str] = []
+    if old["complete"] or read_part_changed is None:
+        return changed_fields(old, fresh), passed
+    cursor, _ = checkpoint_of(old)
+    consumed = old["checkpoint"].get("consumed")
+
+    def why_changed(index: int) -> str | None:
+        why = read_part_changed(index, cursor, consumed if isinstance(consumed, dict) else None)
+        if why is None:
+            passed.append(fresh["inputs"][index]["path"])
+            return None
+        return f"size or mtime: {why}"
+
+    return changed_fields(old, fresh, why_changed), passed
+
+
+def prepare_out_dir(
+    settings: TokenizeSettings, fresh: dict[str, Any], read_part_changed: ReadPartChanged | None = None
+) -> dict[str, Any] | None:
     """The manifest to continue from; None when --resume finds the run already complete.
 
     Call it holding `out_dir_lock`, which also creates the directory.
@@ -138,7 +169,7 @@ def prepare_out_dir(settings: TokenizeSettings, fresh: dict[str, Any]) -> dict[s
         except FwkitError:  # a damaged manifest is exactly what --overwrite is for
             _wipe(out, settings, None)
     elif old and settings.resume:
-        changes = changed_fields(old, fresh)
+        changes, passed = _resumable_changes(old, fresh, read_part_changed)
         if changes:
             which = "complete" if old["complete"] else "partial"
             raise FwkitError(
@@ -149,6 +180,10 @@ def prepare_out_dir(settings: TokenizeSettings, fresh: dict[str, Any]) -> dict[s
             _check_complete(out, settings, old)
             return None
         _drop_after_checkpoint(out, settings, old)
+        for path in passed:
+            print(f"warning: {path}: changed after the part already read: resuming", file=sys.stderr, flush=True)
+        if passed:
+            old["inputs"] = fresh["inputs"]  # what the rest of the run reads, and what a next resume compares
         return old
     elif old:
         what = f"a complete run ({old.get('tokens', 0):,} tokens)" if old["complete"] else "a partial run"

@@ -11,12 +11,13 @@ after every finished shard, so a kill loses seconds of work. SIGINT/SIGTERM stop
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from typing import Any
@@ -83,6 +84,7 @@ class _Job:
         cursor, state = checkpoint_of(manifest)
         self.cursor: Cursor = cursor
         self.done_bytes = int((manifest["checkpoint"] or {}).get("done_bytes", 0))
+        self.consumed: dict[str, Any] | None = (manifest["checkpoint"] or {}).get("consumed")
         self.writer = ShardWriter(
             settings.out_dir,
             settings.shard_format(),
@@ -95,6 +97,7 @@ class _Job:
         self.shard_finished = False
         self.last_checkpoint = time.monotonic()
         self.on_checkpoint: Callable[[], None] = lambda: None  # the executor's `committed`
+        self.unsaved = False  # items added since the last checkpoint
 
     def _shard_finished(self, record: ShardRecord) -> None:
         self.manifest["shards"].append(record.to_json())
@@ -111,6 +114,8 @@ class _Job:
         m["skipped_null"] += result.skipped
         self.cursor = planned.end
         self.done_bytes = planned.done_bytes
+        self.consumed = planned.consumed
+        self.unsaved = True
         if self.shard_finished or time.monotonic() - self.last_checkpoint >= checkpoint_seconds():
             self.checkpoint()
 
@@ -121,9 +126,11 @@ class _Job:
             "writer": asdict(state),
             "done_bytes": self.done_bytes,
             "continue_from": self.source.resume_point(self.cursor),
+            "consumed": self.consumed,  # the Source's digest of what was read: resume past a fixed line
         }
         save_manifest(self.settings.out_dir, self.manifest)
         self.shard_finished = False
+        self.unsaved = False
         self.last_checkpoint = time.monotonic()
         self.on_checkpoint()
 
@@ -133,6 +140,19 @@ class _Job:
         self.manifest["checkpoint"] = None
         save_manifest(self.settings.out_dir, self.manifest)
         remove_work_dir(self.settings.out_dir)  # after the manifest says complete: a kill between leaves only litter
+
+
+def _saved_on_failure(job: _Job, results: Iterator[tuple[Planned, ItemResult]]) -> Iterator[tuple[Planned, ItemResult]]:
+    """`results`, but when an item fails (a line that is not JSON, a worker killed), what was done
+    before it is checkpointed first: the resume after the fix starts at that item, not seconds
+    before it."""
+    try:
+        yield from results
+    except FwkitError:
+        if job.unsaved:
+            with contextlib.suppress(OSError):  # the failure is what the user must see
+                job.checkpoint()
+        raise
 
 
 @dataclass
@@ -157,7 +177,7 @@ def run_tokenize(settings: TokenizeSettings, source: Source, run: JobRun) -> dic
 def _run_in_out_dir(settings: TokenizeSettings, source: Source, run: JobRun, fresh: dict[str, Any]) -> dict[str, Any]:
     """The job itself, once the out dir is this process's alone."""
     try:
-        manifest = prepare_out_dir(settings, fresh)
+        manifest = prepare_out_dir(settings, fresh, source.read_part_changed)
     except OSError as err:  # a full disk (or no inode left) before the first byte
         raise os_failure(settings, err, 0, source.total_bytes(), 0) from None
     if manifest is None:  # --resume on a complete run
@@ -177,7 +197,7 @@ def _run_in_out_dir(settings: TokenizeSettings, source: Source, run: JobRun, fre
     progress = Progress(total, settings.quiet, run.memory, start=(manifest["tokens"], job.done_bytes))
     for note in run.notes:
         progress.note(note)
-    planned = source.plan(run.item_bytes, job.cursor)
+    planned = source.plan(run.item_bytes, job.cursor, job.consumed)
     show = lambda: progress.update(manifest["documents"], manifest["tokens"], job.done_bytes)  # noqa: E731
     work = partial(tokenize_item, spec=settings.tokenizer)
     workers = 0
@@ -189,7 +209,8 @@ def _run_in_out_dir(settings: TokenizeSettings, source: Source, run: JobRun, fre
                 progress.status = executor.status
                 job.on_checkpoint = executor.committed
                 stop = lambda: signals.received is not None  # noqa: E731
-                for item, result in executor.imap(work, planned, on_idle=show, should_stop=stop):
+                results = executor.imap(work, planned, on_idle=show, should_stop=stop)
+                for item, result in _saved_on_failure(job, results):
                     job.add(item, result)
                     show()
                     if signals.received is not None:

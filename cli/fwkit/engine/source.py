@@ -28,8 +28,15 @@ class Source(Protocol):
         """The size progress counts towards (file bytes, in `Planned.done_bytes`); None: unknown."""
         ...
 
-    def plan(self, item_bytes: int, start: Cursor) -> Iterator[Planned]:
-        """Every work item from `start` on, deterministically: the same cursor, the same items."""
+    def plan(self, item_bytes: int, start: Cursor, consumed: dict[str, Any] | None = None) -> Iterator[Planned]:
+        """Every work item from `start` on, deterministically: the same cursor, the same items.
+        `consumed`: the `Planned.consumed` of the item that ended at `start` (a resume), if any."""
+        ...
+
+    def read_part_changed(self, index: int, cursor: Cursor, consumed: dict[str, Any] | None) -> str | None:
+        """None when input `index`, changed (size, mtime) since a partial run stopped at `cursor`,
+        still holds what that run read, so the run may go on (`consumed`: as for `plan`); else why
+        not, in a few words."""
         ...
 
     def resume_point(self, cursor: Cursor) -> dict[str, Any] | None:

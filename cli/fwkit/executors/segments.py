@@ -65,6 +65,9 @@ class Record:
     host: str  # the machine that wrote it (for messages)
     node: str  # the Ray node that wrote it
     run: str  # the driver run that submitted it
+    # The Source's digest of the input up to the unit's end: a unit of an input changed since (the
+    # resume after a fixed line) has the same start and end but other bytes, and is run again.
+    consumed: dict[str, Any] | None = None
 
     def matches(self, planned: Planned, dtype: np.dtype) -> bool:
         return (
@@ -72,6 +75,7 @@ class Record:
             and self.start == asdict(planned.start)
             and self.end == asdict(planned.end)
             and self.dtype == dtype.name
+            and self.consumed == planned.consumed
         )
 
 
@@ -101,6 +105,7 @@ def write_segment(store: SegmentStore, planned: Planned, result: ItemResult, run
         host=socket.gethostname(),
         node=node,
         run=run,
+        consumed=planned.consumed,
     )
     store.put(f"{key}.tokens", memoryview(tokens).cast("B"))
     store.put(f"{key}.json", json.dumps(asdict(record)).encode())

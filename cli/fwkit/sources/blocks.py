@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from fwkit.engine.cutter import find_cut
 from fwkit.engine.items import Cursor, Planned
+from fwkit.errors import FwkitError
+from fwkit.sources.digest import PrefixDigest, restart_at, same
 from fwkit.sources.files import InputFile, check_unchanged, input_changed, open_stream
 from fwkit.sources.text import TextBlock
 
@@ -89,9 +91,9 @@ def _skip(stream, count: int) -> None:  # type: ignore[no-untyped-def]
 
 def _seekable_cuts(
     raw: BinaryIO, offset: int, size: int, sep: bytes, item_bytes: int, window: int, tokenizer: str
-) -> Iterator[tuple[None, int, bool]]:
-    """(no data, length, ends a document) of each block of a plain text file from `offset`, read by
-    windows: the worker reads the block itself."""
+) -> Iterator[tuple[None, int, bool, bool]]:
+    """(no data, length, ends a document, ends the input) of each block of a plain text file from
+    `offset`, read by windows: the worker reads the block itself."""
     while offset < size:
         end = offset + item_bytes
         found: tuple[int, bool] | None = (size - offset, True) if end >= size else None
@@ -108,14 +110,15 @@ def _seekable_cuts(
                 raise input_changed(raw.name)
             found = (len(buf), True) if offset + len(buf) >= size else _cut(buf, sep, tokenizer, len(sep))
             want *= 2
-        yield None, *found
+        yield None, *found, offset + found[0] >= size
         offset += found[0]
 
 
 def _streamed_cuts(
     stream: BinaryIO, sep: bytes | None, tokenizer: str | None, item_bytes: int
-) -> Iterator[tuple[bytes, int, bool]]:
-    """(data, length, ends a document) of each block of a stream (compressed, JSONL, whole-file documents)."""
+) -> Iterator[tuple[bytes, int, bool, bool]]:
+    """(data, length, ends a document, ends the input) of each block of a stream (compressed,
+    JSONL, whole-file documents)."""
     margin = len(sep) if sep else 1  # a cut never takes bytes a separator may start in
     buf = b""
     want = item_bytes
@@ -134,7 +137,37 @@ def _streamed_cuts(
         cut, ends_doc = found
         data, buf = buf[:cut], buf[cut:]
         want = item_bytes
-        yield data, cut, ends_doc
+        yield data, cut, ends_doc, eof and not buf
+
+
+def _digest_from(
+    f: InputFile, stream: BinaryIO, raw: BinaryIO, offset: int, consumed: dict[str, Any] | None
+) -> PrefixDigest | None:
+    """The digest of the input's first `offset` bytes, with the stream left at `offset`.
+
+    From the start: a new one. On resume: the chain recorded at the checkpoint, continued over
+    the part of a piece before `offset` (less than 1 MiB is read), and checked against the record.
+    None (no digest for this input) when resuming without a record (a manifest from before fwkit
+    kept one, or `fwkit verify --sample` starting mid-input)."""
+    if offset == 0:
+        return PrefixDigest()
+    if consumed is None or consumed.get("offset") != offset:
+        _skip_to(f, stream, raw, offset)
+        return None
+    digest, rest = restart_at(consumed)
+    _skip_to(f, stream, raw, digest.base)
+    if not digest.feed(stream, rest) or not same(digest, consumed):
+        raise FwkitError(
+            f"{f.path}: the part the partial run already read has changed: rerun with --overwrite to start again"
+        )
+    return digest
+
+
+def _skip_to(f: InputFile, stream: BinaryIO, raw: BinaryIO, offset: int) -> None:
+    if f.compression:
+        _skip(stream, offset)
+    else:
+        raw.seek(offset)
 
 
 def plan_blocks(
@@ -148,30 +181,31 @@ def plan_blocks(
     window: int = WINDOW_BYTES,
     done_before: int = 0,
     tokenizer: str = "gpt2",
+    consumed: dict[str, Any] | None = None,
 ) -> Iterator[Planned]:
     """Yield the work items of one text or JSONL input, from `start` (resume) or its beginning.
 
     Progress (`Planned.done_bytes`) counts file bytes (compressed ones for a compressed input),
-    from `done_before`, the bytes of the inputs before this one.
+    from `done_before`, the bytes of the inputs before this one. `Planned.consumed` is the digest
+    of the stream up to the item's end (`fwkit.sources.digest`); a resume may go on past a change
+    after it where it is a cut between documents ("cut"), not the end of the input.
+    `consumed`: the record of the checkpoint resumed from.
     """
     if f.kind == "jsonl":
         sep = b"\n"
     offset, in_doc, line = (start.offset, start.in_doc, start.line) if start else (0, False, 1)
     seekable = f.kind == "text" and not f.compression and sep is not None
     with open_stream(f) as (stream, raw):
-        if f.compression:
-            _skip(stream, offset)
-        else:
-            raw.seek(offset)
+        digest = _digest_from(f, stream, raw, offset, consumed)
         if seekable:
             assert sep is not None
             size = os.fstat(raw.fileno()).st_size
-            blocks: Iterator[tuple[bytes | None, int, bool]] = _seekable_cuts(
+            blocks: Iterator[tuple[bytes | None, int, bool, bool]] = _seekable_cuts(
                 raw, offset, size, sep, item_bytes, window, tokenizer
             )
         else:
             blocks = _streamed_cuts(stream, sep, tokenizer if f.kind == "text" else None, item_bytes)
-        for data, length, ends_doc in blocks:
+        for data, length, ends_doc, final in blocks:
             block = TextBlock(
                 path=str(f.path),
                 kind=f.kind,
@@ -185,6 +219,12 @@ def plan_blocks(
                 start_offset=offset,
                 stamp=f.stamp,
             )
+            if digest is not None:
+                if data is not None:
+                    digest.update(data)
+                else:  # a plain file's block: read here too (once, in order), only to hash it
+                    raw.seek(offset)
+                    digest.feed(raw, length)
             check_unchanged(f.path, f.stamp, raw.fileno())  # what the splitter read is still the input
             begin = Cursor(input_index, offset, in_doc, line)
             offset += length
@@ -192,5 +232,8 @@ def plan_blocks(
                 line += data.count(b"\n")
             in_doc = not ends_doc
             done = offset if not f.compression else raw.tell()
-            yield Planned(block, begin, Cursor(input_index, offset, in_doc, line), done_before + done)
+            # "cut": a resume may go on here whatever follows: a cut between documents is exact, the
+            # end of the input is not (text appended there may continue its last document).
+            mark = {**digest.record(), "cut": ends_doc and not final} if digest is not None else None
+            yield Planned(block, begin, Cursor(input_index, offset, in_doc, line), done_before + done, mark)
     check_unchanged(f.path, f.stamp)  # read to its end: the file under that name is still the one read

@@ -283,8 +283,11 @@ class HubSource:
     def total_bytes(self) -> int | None:
         return self._done[-1] if self._done else None
 
-    def plan(self, item_bytes: int, start: Cursor = Cursor()) -> Iterator[Planned]:
-        """One item per row-group shard, from `start.offset` (the next shard) on resume.
+    def plan(
+        self, item_bytes: int, start: Cursor = Cursor(), consumed: dict[str, Any] | None = None
+    ) -> Iterator[Planned]:
+        """One item per row-group shard, from `start.offset` (the next shard) on resume (no digest:
+        a dataset is pinned to a commit, and resume compares its files, never their contents).
 
         Items name the commit resolved here, so every worker (a Ray node's too) reads the same
         files even if the branch moves during the run."""
@@ -295,6 +298,9 @@ class HubSource:
 
     def resume_point(self, cursor: Cursor) -> dict[str, Any] | None:
         return next_position(self.spec, cursor)
+
+    def read_part_changed(self, index: int, cursor: Cursor, consumed: dict[str, Any] | None) -> str | None:
+        return "a dataset is compared whole"  # it has no local inputs: never asked
 
 
 def _progress_bytes(spec: HubSpec, num_shards: int) -> list[int] | None:

@@ -16,7 +16,8 @@ from typing import Any
 
 from fwkit.engine.items import Cursor, Planned
 from fwkit.sources.blocks import plan_blocks
-from fwkit.sources.files import InputFile
+from fwkit.sources.digest import prefix_matches
+from fwkit.sources.files import InputFile, open_stream
 from fwkit.sources.parquet import plan_row_groups, row_groups
 
 
@@ -43,7 +44,9 @@ class LocalSource:
     def total_bytes(self) -> int | None:
         return self._before[-1]
 
-    def plan(self, item_bytes: int, start: Cursor = Cursor()) -> Iterator[Planned]:
+    def plan(
+        self, item_bytes: int, start: Cursor = Cursor(), consumed: dict[str, Any] | None = None
+    ) -> Iterator[Planned]:
         for index in range(start.input_index, len(self.inputs)):
             f = self.inputs[index]
             at = start if index == start.input_index else None
@@ -60,6 +63,7 @@ class LocalSource:
                     at,
                     done_before=self._before[index],
                     tokenizer=self.tokenizer,
+                    consumed=consumed if at is not None else None,
                 )
 
     def resume_point(self, cursor: Cursor) -> dict[str, Any] | None:
@@ -68,3 +72,23 @@ class LocalSource:
         f = self.inputs[cursor.input_index]
         unit = "row_group" if f.kind == "parquet" else "offset"
         return {"input": str(f.path), unit: cursor.offset}
+
+    def read_part_changed(self, index: int, cursor: Cursor, consumed: dict[str, Any] | None) -> str | None:
+        """None when input `index`, changed since a partial run stopped at `cursor`, still begins
+        with what that run read: nothing of it was read, or (a text or JSONL input, stopped between
+        two documents) its first `cursor.offset` bytes have the digest recorded then (read again
+        here). Else why the run cannot go on."""
+        f = self.inputs[index]
+        if f.kind == "parquet":  # (--engine ray may have kept row groups past the checkpoint)
+            return "a parquet file is compared whole"
+        if index > cursor.input_index or (index == cursor.input_index and cursor.offset == 0):
+            return None
+        if index < cursor.input_index:
+            return "the run had read all of it"
+        if consumed is None or consumed.get("offset") != cursor.offset:
+            return "the partial run kept no digest of the part it read"
+        if cursor.in_doc or not consumed.get("cut"):
+            return "the run stopped inside a document or at the end of the input"
+        with open_stream(f) as (stream, _):
+            same = prefix_matches(stream, consumed)
+        return None if same else f"its first {cursor.offset:,} bytes, already read, differ"
