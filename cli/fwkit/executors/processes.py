@@ -119,7 +119,7 @@ class ProcessExecutor:
     ) -> Iterator[tuple[Planned, ItemResult]]:
         source = iter(planned)
         metas: dict[int, Planned] = {}
-        ready: dict[int, ItemResult] = {}
+        ready: dict[int, tuple[bool, Any]] = {}  # (ok, result or error), until its turn
         submitted = delivered = 0
         exhausted = False
         while True:
@@ -133,7 +133,13 @@ class ProcessExecutor:
                 self._tasks.put((submitted, fn, meta.item))
                 submitted += 1
             if delivered in ready:
-                yield metas.pop(delivered), ready.pop(delivered)
+                ok, value = ready.pop(delivered)
+                if not ok:  # in its turn: the items before it are delivered (and can be kept) first
+                    message, code, trace = value
+                    if trace and os.environ.get("FWKIT_DEBUG"):
+                        print(trace, flush=True)
+                    raise FwkitError(message, code)
+                yield metas.pop(delivered), value
                 delivered += 1
                 continue
             if delivered == submitted:
@@ -144,12 +150,7 @@ class ProcessExecutor:
                 self._check_alive()
                 on_idle()
                 continue
-            if not ok:
-                message, code, trace = value
-                if trace and os.environ.get("FWKIT_DEBUG"):
-                    print(trace, flush=True)
-                raise FwkitError(message, code)
-            ready[seq] = value
+            ready[seq] = (ok, value)
 
     def close(self) -> None:
         """Stop every worker now (SIGKILL: they ignore the polite signals) and reap them."""
