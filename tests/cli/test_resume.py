@@ -109,14 +109,18 @@ def test_resume_refuses_changed_input_or_settings(tmp_path: Path, slow_input: Pa
     proc.wait()
     result = run(changed, out, "--resume", "--format", "llmc")
     assert result.returncode == 2 and "--format ('npy' -> 'llmc')" in result.stderr
-    with changed.open("a") as f:
-        f.write("\n\none more document")
+    data = changed.read_bytes()
+    changed.write_bytes(b"#" + data[1:])  # the same size, a byte changed in the part already read
     result = run(changed, out, "--resume")
     assert result.returncode == 2, result.stderr
-    assert (
-        "cannot resume, changed since the partial run" in result.stderr and "docs.txt (size or mtime)" in result.stderr
-    )
+    assert "cannot resume, changed since the partial run" in result.stderr
+    assert "docs.txt (size or mtime: its first" in result.stderr and "already read, differ" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+    changed.write_bytes(data + b"\n\none more document")  # only past the part read: it goes on
+    result = run(changed, out, "--resume")
+    assert result.returncode == 0 and "changed after the part already read: resuming" in result.stderr
+    assert run(changed, tmp_path / "fresh").returncode == 0
+    assert_same_output(out, tmp_path / "fresh")
 
 
 def test_resume_on_a_complete_run_changes_nothing(tmp_path: Path, input_file: Path, reference: Path):
