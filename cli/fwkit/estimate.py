@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from fwkit.engine.items import Cursor, ReadStats
 from fwkit.sources import InputFile, LocalSource, discover
+from fwkit.sources.checks import special_kind
 from fwkit.sources.files import open_stream
 
 if TYPE_CHECKING:
@@ -142,16 +143,14 @@ def spread_documents(inputs: Sequence[InputFile], max_bytes: int, text_column: s
 
 def input_problem(path: Path) -> str | None:
     """What is wrong with an INPUT before reading it (None: a file or directory that exists)."""
-    import stat
-
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
         return f"{path}: no such file or directory; check the input path"
     except OSError as err:
         return f"{path}: cannot be read ({err.strerror}); check its permissions"
-    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-        kind = "a character device" if stat.S_ISCHR(mode) else "a pipe" if stat.S_ISFIFO(mode) else "not a file"
+    kind = special_kind(mode)
+    if kind:
         return f"{path}: {kind}, not a regular file or directory: give a text, JSONL or parquet file"
     return None
 

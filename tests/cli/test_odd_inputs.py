@@ -8,6 +8,7 @@ import gzip
 import json
 import os
 import pstats
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -48,9 +49,19 @@ def test_special_files_are_named_for_what_they_are(tmp_path: Path):
     loop = tmp_path / "loop.txt"
     loop.symlink_to(tmp_path / "loop2.txt")
     (tmp_path / "loop2.txt").symlink_to(loop)
-    assert "a FIFO, not a regular file" in refused(fwkit("tokenize", fifo, "--out", tmp_path / "a", "-q"))
-    assert "a device, not a regular file" in refused(fwkit("tokenize", "/dev/zero", "--out", tmp_path / "b", "-q"))
+    sock = tmp_path / "s.txt"
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(sock))
+        assert "a socket, not a regular file" in refused(fwkit("tokenize", sock, "--out", tmp_path / "d", "-q"))
+    assert "a FIFO (named pipe), not a regular file" in refused(fwkit("tokenize", fifo, "--out", tmp_path / "a", "-q"))
+    for device in ("/dev/null", "/dev/zero"):  # /dev/null once said "no such file"
+        line = refused(fwkit("tokenize", device, "--out", tmp_path / "b", "-q"))
+        assert line == (
+            f"error: {device}: a character device, not a regular file: fwkit reads inputs it can measure and "
+            "read again on resume; write it to a file first"
+        )
     assert "a symlink loop" in refused(fwkit("tokenize", loop, "--out", tmp_path / "c", "-q"))
+    assert not any((tmp_path / name).exists() for name in "abcd"), "an out dir was made for an input refused"
 
 
 def test_out_dir_inside_the_input_dir_is_skipped(tmp_path: Path):

@@ -36,13 +36,22 @@ def stat_input(path: Path) -> os.stat_result:
             broken = " (a symlink to nothing)" if path.is_symlink() else ""
             raise FwkitError(f"{path}: no such file or directory{broken}: check the path") from None
         raise FwkitError(f"{path}: cannot read it ({err.strerror})") from None
-    if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
-        what = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode) else "a device"
+    what = special_kind(st.st_mode)
+    if what:
         raise FwkitError(
             f"{path}: {what}, not a regular file: fwkit reads inputs it can measure and read again on "
             "resume; write it to a file first"
         )
     return st
+
+
+def special_kind(mode: int) -> str | None:
+    """What a path that is neither a regular file nor a directory is ("a character device" for
+    /dev/null), or None for those two."""
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    kinds = {stat.S_ISCHR: "a character device", stat.S_ISBLK: "a block device", stat.S_ISFIFO: "a FIFO (named pipe)"}
+    return next((name for test, name in kinds.items() if test(mode)), "a socket")
 
 
 def is_json_lines(path: Path) -> bool:
