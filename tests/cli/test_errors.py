@@ -129,12 +129,13 @@ def test_a_bad_checkpoint_interval_is_one_line(tmp_path: Path, text: Path):
     assert not out.exists()
 
 
-def test_an_offline_dataset_fails_in_seconds_without_an_out_dir(tmp_path: Path):
+@pytest.mark.parametrize("source", [["--dataset", "someone/x"], ["--preset", "fineweb-edu-10B"]])
+def test_an_offline_dataset_fails_in_seconds_without_an_out_dir(tmp_path: Path, source: list[str]):
     """No network here: the Hub's name does not resolve (HF_ENDPOINT points at a port nothing serves
     when the test machine could resolve it, so the test means the same thing everywhere)."""
     out = tmp_path / "out"
     began = time.monotonic()
-    result = fwkit("tokenize", "--dataset", "someone/x", "--out", out, "-q", env={"HF_ENDPOINT": "http://127.0.0.1:9"})
+    result = fwkit("tokenize", *source, "--out", out, "-q", env={"HF_ENDPOINT": "http://127.0.0.1:9"})
     line = one_line(result)
     assert time.monotonic() - began < 20
     assert "cannot be reached" in line and "--resume" not in line

@@ -44,6 +44,22 @@ def test_workers_and_the_resource_tracker_die_with_a_killed_main(tmp_path: Path,
 
 
 @pytest.mark.slow
+def test_a_second_ctrl_c_exits_at_once_and_takes_the_workers_along(tmp_path: Path, slow_input: Path):
+    proc = start(slow_input, tmp_path / "out", "--workers", "2")
+    wait_for_tokens(tmp_path / "out", proc)
+    children = psutil.Process(proc.pid).children(recursive=True)
+    assert len(children) >= 2, children
+    os.kill(proc.pid, signal.SIGINT)  # the first: stop after the items in flight (a second or more)
+    time.sleep(0.1)
+    os.kill(proc.pid, signal.SIGINT)  # the second: exit now
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    _, alive = psutil.wait_procs(children, timeout=10)
+    assert not alive, f"left running after a second Ctrl-C: {[p.cmdline()[-3:] for p in alive]}"
+    assert "Traceback" not in stderr
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_a_stop_at_any_early_moment_is_clean(tmp_path: Path, slow_input: Path, sig: signal.Signals):
     """From the first 0.05 s (the CLI still importing) to the workers' start (about 1 s in)."""
