@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -41,6 +42,38 @@ def test_workers_and_the_resource_tracker_die_with_a_killed_main(tmp_path: Path,
     _, alive = psutil.wait_procs(children, timeout=10)
     assert not alive, f"left running after the main process died: {[p.cmdline()[-3:] for p in alive]}"
     proc.communicate(timeout=10)  # nobody holds the caller's pipes open any more
+
+
+_SEMAPHORES = """
+import json, os, signal, sys
+from pathlib import Path
+import psutil
+from crash_helpers import start, wait_for_tokens
+inp, out = map(Path, sys.argv[1:3])
+sems = lambda: sorted(p for p in os.listdir("/dev/shm") if p.startswith("sem.mp-"))
+proc = start(inp, out, "--workers", "2")
+wait_for_tokens(out, proc)
+during = sems()
+children = psutil.Process(proc.pid).children(recursive=True)
+os.kill(proc.pid, signal.SIGKILL)
+proc.wait()
+psutil.wait_procs(children, timeout=30)
+print(json.dumps({"during": during, "after": sems()}))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.root
+def test_a_killed_main_leaves_no_semaphores_in_dev_shm(tmp_path: Path, slow_input: Path):
+    """In a /dev/shm of its own (a mount namespace), so other jobs' semaphores do not count."""
+    command = ["unshare", "-m", "--propagation", "private", "sh", "-c", 'mount -t tmpfs tmpfs /dev/shm && exec "$@"']
+    command += ["sh", sys.executable, "-c", _SEMAPHORES, str(slow_input), str(tmp_path / "out")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["during"], "the run made no semaphore: the test would prove nothing"
+    assert seen["after"] == [], f"left in /dev/shm by a kill -9 of the main process: {seen['after']}"
 
 
 @pytest.mark.slow
