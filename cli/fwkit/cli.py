@@ -31,7 +31,7 @@ def print_error(message: str) -> None:
     from rich.console import Console
     from rich.markup import escape
 
-    # escaped: a message may hold brackets (`pip install 'fwkit[ray]'`) that are not markup
+    # escaped: a message may hold brackets (`pip install 'fwkit[fast]'`) that are not markup
     Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {escape(message)}", markup=True)
 
 

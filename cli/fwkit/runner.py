@@ -29,11 +29,13 @@ if TYPE_CHECKING:
 
 def job_size(settings: TokenizeSettings) -> JobSize:
     """Workers and work-item size for this host: its CPUs (quota and affinity) and memory budget."""
+    from fwkit.backends import worker_bytes
     from fwkit.host.cgroup import memory_limit_bytes
     from fwkit.host.cpu import usable_cpus
 
     budget = settings.mem_bytes if settings.mem_bytes else memory_limit_bytes()
-    return size_job(usable_cpus(), budget, settings.workers, settings.tokenizer.name)
+    backend = worker_bytes(settings.tokenizer.backend)
+    return size_job(usable_cpus(), budget, settings.workers, settings.tokenizer.name, backend)
 
 
 def memory_probe() -> Callable[[], int]:

@@ -132,7 +132,7 @@ def _check_samples(report: Report, m: dict[str, Any], count: int, seed: int | No
     except FwkitError as err:
         report.problem(MANIFEST, err.message)
         return
-    spec = spec_of(m)
+    spec = spec_of(m)  # backend tiktoken, the reference, whatever wrote the shards (manifest "backends")
     rng = random.Random(seed)
     for k in sorted(rng.sample(range(len(entries)), min(count, len(entries)))):
         input_index, offset, in_doc, line, token_offset = entries[k]

@@ -18,7 +18,9 @@ SHARD_TOKENS = "50K"
 
 def start(inp: Path, out: Path, *extra: str, checkpoint_seconds: str = "0.05") -> subprocess.Popen[str]:
     """`fwkit tokenize` in its own process group (so a test can signal it like a terminal does)."""
-    env = {**os.environ, "FWKIT_CHECKPOINT_SECONDS": checkpoint_seconds}
+    # tiktoken: these tests kill the job 0.3-1.6 s after it starts and need progress in between; a fast
+    # backend's start check adds ~1 s before any work (tests/backends/ runs every backend in real jobs).
+    env = {**os.environ, "FWKIT_CHECKPOINT_SECONDS": checkpoint_seconds, "FWKIT_BACKEND": "tiktoken"}
     args = [
         sys.executable,
         "-m",

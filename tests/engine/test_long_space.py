@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fwkit.backends.tiktoken_backend import encode_text
 from fwkit.encoding import gpt2
-from fwkit.engine.encode import encode_text
 
 SPACES = [" ", "\n", "\t", "\r", "\x0b", "\x0c", "\x85", "\xa0", "\u2003", "\u3000", "\u2028"]
 NEIGHBOURS = ["x", "word", "'s", "'", "42", "7", "!", "...", "中文", "é", "\x1c", "\x1f", "🙂", " a", "\u0301"]

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from fwkit.backends import CHOICES
 from fwkit.commands.helptext import with_examples
 
 EXAMPLES = [
@@ -48,6 +49,9 @@ class Dtype(str, Enum):
 class Engine(str, Enum):
     local = "local"
     ray = "ray"
+
+
+Backend = Enum("Backend", {name: name for name in CHOICES}, type=str)  # tiktoken, gigatoken, ..., auto
 
 
 class Errors(str, Enum):
@@ -118,6 +122,14 @@ def tokenize(
             envvar="FWKIT_MEM",
         ),
     ] = None,
+    backend: Annotated[
+        Backend,
+        typer.Option(
+            help="What encodes the text: tiktoken, a faster exact library (pip install 'fwkit\\[fast]'), or auto: "
+            "the fastest installed one that encodes a built-in adversarial sample exactly like tiktoken.",
+            envvar="FWKIT_BACKEND",
+        ),
+    ] = Backend.auto,  # type: ignore[attr-defined]
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, only errors.")] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace a run already in --out.")] = False,
     resume: Annotated[bool, typer.Option(help="Continue a partial run in --out (or start one).")] = False,
@@ -144,6 +156,8 @@ def tokenize(
     ] = False,
 ) -> None:
     """Tokenize text into token shards (gpt2, cl100k_base, o200k_base) in memory that does not grow with the input."""
+    from dataclasses import replace
+
     from fwkit.engine.settings import (
         DEFAULT_SHARD_TOKENS,
         RESUME_COMMAND_ENV,
@@ -197,7 +211,7 @@ def tokenize(
         overwrite=overwrite,
         resume=resume,
         command=shlex.split(os.environ.get(RESUME_COMMAND_ENV, "")) or ["fwkit", *sys.argv[1:]],
-        tokenizer=tokenizer_spec(fmt, tokenizer.value, dtype.value),
+        tokenizer=replace(tokenizer_spec(fmt, tokenizer.value, dtype.value), backend=backend.value),
     )
     check_prefix(settings.prefix)
     check_shard_tokens(settings.format, settings.shard_tokens)

@@ -46,19 +46,26 @@ class JobSize:
     peak_bytes: int
 
 
-def worker_peak_bytes(item_bytes: int, tokenizer: str = DEFAULT_TOKENIZER) -> int:
-    """One worker at work: its tokenizer's encoding and one item being tokenized."""
-    return WORKER_BYTES[tokenizer] + item_bytes * ITEM_OVERHEAD_FACTOR
+def worker_peak_bytes(item_bytes: int, tokenizer: str = DEFAULT_TOKENIZER, backend_bytes: int = 0) -> int:
+    """One worker at work: its tokenizer's encoding, what a fast backend adds to it
+    (`fwkit.backends.worker_bytes`), and one item being tokenized."""
+    return WORKER_BYTES[tokenizer] + backend_bytes + item_bytes * ITEM_OVERHEAD_FACTOR
 
 
-def expected_peak_bytes(workers: int, item_bytes: int = ITEM_BYTES_DEFAULT, tokenizer: str = DEFAULT_TOKENIZER) -> int:
+def expected_peak_bytes(
+    workers: int, item_bytes: int = ITEM_BYTES_DEFAULT, tokenizer: str = DEFAULT_TOKENIZER, backend_bytes: int = 0
+) -> int:
     """The streaming job's expected peak memory (whole process tree) for `workers` workers."""
     in_flight = workers * ITEMS_IN_FLIGHT_PER_WORKER * item_bytes  # queued bytes, main side
-    return MAIN_BYTES + in_flight + workers * worker_peak_bytes(item_bytes, tokenizer)
+    return MAIN_BYTES + in_flight + workers * worker_peak_bytes(item_bytes, tokenizer, backend_bytes)
 
 
 def size_job(
-    cpus: int, budget_bytes: int | None, workers: int | None = None, tokenizer: str = DEFAULT_TOKENIZER
+    cpus: int,
+    budget_bytes: int | None,
+    workers: int | None = None,
+    tokenizer: str = DEFAULT_TOKENIZER,
+    backend_bytes: int = 0,
 ) -> JobSize:
     """The most workers (at most `cpus`, or exactly `workers` if given) and largest items that fit.
 
@@ -68,10 +75,10 @@ def size_job(
     candidates = [workers] if workers else list(range(max(1, cpus), 0, -1))
     for n in candidates:
         item = ITEM_BYTES_DEFAULT
-        peak = expected_peak_bytes(n, item, tokenizer)
+        peak = expected_peak_bytes(n, item, tokenizer, backend_bytes)
         while budget_bytes is not None and peak > budget_bytes and item > ITEM_BYTES_MIN:
             item //= 2
-            peak = expected_peak_bytes(n, item, tokenizer)
+            peak = expected_peak_bytes(n, item, tokenizer, backend_bytes)
         if budget_bytes is None or peak <= budget_bytes or n == candidates[-1]:
             return JobSize(workers=n, item_bytes=item, peak_bytes=peak)
     raise AssertionError("unreachable: the last candidate always returns")

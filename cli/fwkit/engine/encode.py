@@ -1,31 +1,42 @@
 """Documents in, token ids out: each document becomes [EOT] + encode_ordinary(text).
 
 As build-nanogpt and llm.c do, EOT (`<|endoftext|>`) starts every document; the literal string
-"<|endoftext|>" inside a text is ordinary text. The encoding is built lazily, once per process
-(`fwkit.encoding`), and the ids are checked against the vocabulary before they are narrowed to
+"<|endoftext|>" inside a text is ordinary text. The backend (`fwkit.backends`: tiktoken, or a
+faster exact library) is built lazily, once per process, and encodes the documents in batches of
+about `BATCH_CHARS`: one call, one flat array of ids, no Python list of tokens. A fast backend's
+first item in every process, and one in `CHECK_EVERY` after it, is encoded with tiktoken too
+(`fwkit.backends.check`). The ids are checked against the vocabulary before they are narrowed to
 the output dtype: an id that does not fit would corrupt the shards silently.
 """
 
 from __future__ import annotations
 
-import functools
-import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+import multiprocessing
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
+from importlib import metadata
+from itertools import islice
 
 import numpy as np
-import tiktoken
 
-from fwkit.encoding import DEFAULT_TOKENIZER, GPT2_PATTERN, encoding, tokenizer
+from fwkit import backends
+from fwkit.backends.check import CrossCheck, choose
+from fwkit.encoding import DEFAULT_TOKENIZER, tokenizer
+from fwkit.errors import FwkitError
+
+BATCH_CHARS = 4 << 20  # ~4M characters per backend call: a text work item in one call, a row group in a few
 
 
 @dataclass(frozen=True)
 class TokenizerSpec:
     """Which tokenizer and which backend encode the documents, and the dtype the ids are written in
-    (picklable: sent to every worker). `out_dtype` "" means the vocabulary's own (`Tokenizer.dtype`)."""
+    (picklable: sent to every worker). `out_dtype` "" means the vocabulary's own (`Tokenizer.dtype`);
+    `backend` is a name of `fwkit.backends.BACKENDS`, or "auto" until `resolve` picks one."""
 
     name: str = DEFAULT_TOKENIZER
-    backend: str = "tiktoken"
+    backend: str = backends.REFERENCE
     out_dtype: str = ""
 
     @property
@@ -34,61 +45,72 @@ class TokenizerSpec:
         return np.dtype(self.out_dtype) if self.out_dtype else tokenizer(self.name).dtype
 
 
-# Unicode White_Space, exactly the regex's `\s` (Python's isspace() also takes \x1c-\x1f).
-_WHITE_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-# tiktoken's regex backtracks `\s+(?!\S)` on its stack: a run of ~1M whitespace characters overflows
-# it (a Rust panic, "StackOverflow"); 500K still passes. Runs this long are cut out exactly instead,
-# for GPT-2's pattern (the proof below is about it; other patterns are encoded as they are).
-LONG_RUN = 100_000
+def _choose(requested: str, tokenizer: str) -> tuple[str, str, list[str]]:
+    notes: list[str] = []
+    backend = choose(requested, tokenizer, note=notes.append)
+    return backend.name if requested == "auto" else requested, backend.version, notes
 
 
-def ordinary(enc: tiktoken.Encoding, text: str) -> np.ndarray:
-    return enc.encode_to_numpy(text, allowed_special=set(), disallowed_special=())
+def resolve(spec: TokenizerSpec, note: Callable[[str], None]) -> tuple[TokenizerSpec, str]:
+    """The spec with the backend the job runs with (checked at start), and that backend's version.
+
+    A fast backend is loaded and checked in a short-lived process: its set-up (~30 MB that it never
+    gives back) stays out of the main process, which encodes nothing."""
+    if spec.backend == backends.REFERENCE:  # nothing to check, and nothing to load here
+        return spec, metadata.version("tiktoken")
+    try:
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            name, version, notes = pool.submit(_choose, spec.backend, spec.name).result()
+    except BrokenProcessPool:  # the backend crashed the process that checked it (a segfault, say)
+        if spec.backend != "auto":
+            raise FwkitError(f"--backend {spec.backend} crashed on its start check: use --backend tiktoken") from None
+        note("--backend auto: the fast backend crashed on its start check")
+        return resolve(replace(spec, backend=backends.REFERENCE), note)
+    for line in notes:
+        note(line)
+    return replace(spec, backend=name), version
 
 
-@functools.lru_cache(maxsize=4)
-def _long_runs(length: int) -> re.Pattern[str]:
-    return re.compile(f"[{_WHITE_SPACE}]{{{length},}}")
+_cross_check = CrossCheck()  # this process's count of fast-backend items
 
 
-def encode_text(enc: tiktoken.Encoding, text: str, long_run: int = LONG_RUN) -> list[np.ndarray]:
-    r"""`encode_ordinary(text)` as arrays, also for texts holding whitespace runs tiktoken cannot take.
-
-    A maximal whitespace run W (at least 2 chars) between A (ending in a non-space, or empty) and B
-    is split by GPT-2's regex into exactly: A's pieces, W[:-1] (`\s+(?!\S)` gives back one char),
-    then W[-1] + B's pieces; if nothing follows, W is one piece. No match crosses those points (A's
-    last match is a letter/number/other run, which stops at whitespace; the regex has no
-    lookbehind), so encoding A, BPE of the piece W[:-1] alone, and W[-1] + B separately gives the
-    same tokens as the whole. `tests/engine/test_long_space.py` checks it against tiktoken itself.
-    """
-    if len(text) < long_run or not _long_runs(long_run).search(text):
-        return [ordinary(enc, text)]
-    parts, pos = [], 0
-    for run in _long_runs(long_run).finditer(text):
-        start, end = run.span()
-        piece_end = end if end == len(text) else end - 1
-        if start > pos:
-            parts.append(ordinary(enc, text[pos:start]))
-        parts.append(np.asarray(enc._encode_single_piece(text[start:piece_end]), dtype=np.uint32))
-        pos = piece_end
-    if pos < len(text):
-        parts.append(ordinary(enc, text[pos:]))
-    return parts
+def _batches(docs: Iterator[tuple[str, bool]]) -> Iterator[tuple[list[str], list[bool]]]:
+    """(texts, starts) of about BATCH_CHARS characters, taken 256 documents at a time (in C, not per document)."""
+    texts: list[str] = []
+    starts: list[bool] = []
+    chars = 0
+    while chunk := list(islice(docs, 256)):
+        chunk_texts, chunk_starts = zip(*chunk, strict=True)
+        texts += chunk_texts
+        starts += chunk_starts
+        chars += sum(map(len, chunk_texts))
+        if chars >= BATCH_CHARS:
+            yield texts, starts
+            texts, starts, chars = [], [], 0
+    if texts:
+        yield texts, starts
 
 
-def encode_documents(docs: Iterator[tuple[str, bool]], spec: TokenizerSpec) -> tuple[np.ndarray, int]:
-    """(tokens in `spec.dtype`, documents started) for (text, starts_a_document) pairs."""
-    enc = encoding(spec.name)
-    eot = np.array([enc.eot_token], dtype=np.uint32)
+def encode_documents(
+    docs: Iterator[tuple[str, bool]], spec: TokenizerSpec, describe: Callable[[], str] = lambda: "a work item"
+) -> tuple[np.ndarray, int]:
+    """(tokens in `spec.dtype`, documents started) for (text, starts_a_document) pairs.
+
+    `describe` names the item in the cross-check's error (a fast backend that disagrees with tiktoken)."""
+    backend = backends.cached(spec.backend, spec.name)
+    known = tokenizer(spec.name)
+    check = spec.backend != backends.REFERENCE and _cross_check.due()
     parts: list[np.ndarray] = []
-    documents = 0
-    for text, starts in docs:
-        if starts:
-            parts.append(eot)
-            documents += 1
-        if text:
-            parts.extend(encode_text(enc, text) if enc._pat_str == GPT2_PATTERN else [ordinary(enc, text)])
+    documents = pieces = 0
+    for texts, starts in _batches(docs):
+        ids, offsets = backend.encode_batch(texts)
+        if check:
+            _cross_check.compare(backend, spec.name, texts, (ids, offsets), describe(), first=pieces)
+        doc_starts = offsets[:-1][np.array(starts, dtype=bool)]
+        parts.append(np.insert(ids, doc_starts, known.eot))  # EOT before each document's first id
+        documents += len(doc_starts)
+        pieces += len(texts)
     tokens = np.concatenate(parts) if parts else np.empty(0, dtype=np.uint32)
-    assert tokens.size == 0 or int(tokens.max()) < enc.n_vocab, "token id outside the vocabulary"
-    assert enc.n_vocab <= np.iinfo(spec.dtype).max + 1, f"{spec.name} ids do not fit {spec.dtype}"
+    assert tokens.size == 0 or int(tokens.max()) < known.n_vocab, "token id outside the vocabulary"
+    assert known.n_vocab <= np.iinfo(spec.dtype).max + 1, f"{spec.name} ids do not fit {spec.dtype}"
     return tokens.astype(spec.dtype), documents

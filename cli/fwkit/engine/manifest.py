@@ -148,6 +148,14 @@ def new_manifest(
     }
 
 
+def record_backend(manifest: dict[str, Any], name: str, version: str) -> None:
+    """Note the backend (library and version) that writes tokens from here on: `backends` lists each
+    one a run (or a resumed run) used, with the token it started at; `verify` uses tiktoken anyway."""
+    used = manifest.setdefault("backends", [])
+    if not used or (used[-1]["name"], used[-1]["version"]) != (name, version):
+        used.append({"name": name, "version": version, "from_token": manifest["tokens"]})
+
+
 def save_manifest(out_dir: Path, manifest: dict[str, Any]) -> None:
     manifest["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     write_json_atomic(manifest_path(out_dir), manifest)

@@ -18,14 +18,22 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from typing import Any
 
+from fwkit.engine.encode import resolve
 from fwkit.engine.executor import Executor
 from fwkit.engine.failures import os_failure, resume_command
 from fwkit.engine.items import Cursor, ItemResult, Planned
-from fwkit.engine.manifest import add_index_entry, checkpoint_of, load_manifest, new_manifest, save_manifest
+from fwkit.engine.manifest import (
+    add_index_entry,
+    checkpoint_of,
+    load_manifest,
+    new_manifest,
+    record_backend,
+    save_manifest,
+)
 from fwkit.engine.outdir import out_dir_lock, prepare_out_dir
 from fwkit.engine.progress import Progress
 from fwkit.engine.settings import TokenizeSettings
@@ -168,13 +176,19 @@ class JobRun:
 def run_tokenize(settings: TokenizeSettings, source: Source, run: JobRun) -> dict[str, Any]:
     """Run (or resume) the job described by `settings` on `source`; returns the final manifest."""
     source.check()
+    spec, version = resolve(settings.tokenizer, note=run.notes.append)  # `auto` -> a checked backend
+    settings = replace(settings, tokenizer=spec)
+    run.notes.append(f"backend {spec.backend} {version}")
     described = source.describe()
     fresh = new_manifest(settings.output_settings(), described["inputs"], described["source"], settings.tokenizer)
+    record_backend(fresh, spec.backend, version)
     with out_dir_lock(settings.out_dir):
-        return _run_in_out_dir(settings, source, run, fresh)
+        return _run_in_out_dir(settings, source, run, fresh, version)
 
 
-def _run_in_out_dir(settings: TokenizeSettings, source: Source, run: JobRun, fresh: dict[str, Any]) -> dict[str, Any]:
+def _run_in_out_dir(
+    settings: TokenizeSettings, source: Source, run: JobRun, fresh: dict[str, Any], version: str
+) -> dict[str, Any]:
     """The job itself, once the out dir is this process's alone."""
     try:
         manifest = prepare_out_dir(settings, fresh, source.read_part_changed)
@@ -189,6 +203,7 @@ def _run_in_out_dir(settings: TokenizeSettings, source: Source, run: JobRun, fre
                 file=sys.stderr,
             )
         return done
+    record_backend(manifest, settings.tokenizer.backend, version)  # a resumed run may use another one
     total = source.total_bytes()
     try:
         job = _Job(settings, manifest, source)

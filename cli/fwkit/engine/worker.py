@@ -24,7 +24,7 @@ def tokenize_item(item: WorkItem, spec: TokenizerSpec = TokenizerSpec()) -> Item
     def read() -> ItemResult:
         stats = ReadStats()
         try:
-            tokens, documents = encode_documents(item.documents(stats), spec)
+            tokens, documents = encode_documents(item.documents(stats), spec, item.describe)
         except (FwkitError, OSError):
             raise
         except (ValueError, UnicodeError) as err:  # tiktoken's "Regex error while tokenizing", a bad str
