@@ -17,7 +17,7 @@ from fwkit.backends import Unavailable
 from fwkit.backends import gigatoken_backend as giga
 from fwkit.backends.check import CHECK_EVERY, CrossCheck, choose, start_check
 from fwkit.backends.sample import adversarial_sample
-from fwkit.encoding import gpt2
+from fwkit.encoding import TOKENIZERS, encoding
 from fwkit.engine.budget import size_job
 from fwkit.engine.cutter import find_cut
 from fwkit.engine.encode import TokenizerSpec, resolve
@@ -26,9 +26,9 @@ from fwkit.errors import FwkitError
 FAST = list(backends.FAST)
 
 
-def reference(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def reference(texts: list[str], tokenizer: str = "gpt2") -> tuple[np.ndarray, np.ndarray]:
     """encode_ordinary itself (lists), the behaviour every backend must match."""
-    parts = [gpt2().encode_ordinary(t) for t in texts]
+    parts = [encoding(tokenizer).encode_ordinary(t) for t in texts]
     return np.array([i for p in parts for i in p], dtype=np.uint32), backends.offsets_of([len(p) for p in parts])
 
 
@@ -64,17 +64,20 @@ def real_docs(english_text: str, chinese_text: str) -> list[str]:
 def test_backend_equals_tiktoken_on_real_text_whole_and_cut(name: str, real_docs: list[str]):
     backend = backends.load(name, "gpt2")
     assert_same(backend.encode_batch(real_docs), reference(real_docs))
+    for tokenizer in ("cl100k_base", "o200k_base"):  # whole documents: the cut rules are per tokenizer
+        assert_same(backends.load(name, tokenizer).encode_batch(real_docs), reference(real_docs, tokenizer))
     whole = "\n\n".join(real_docs)
     pieces = cut_pieces(whole, 64 * 1024)
     assert len(pieces) > 50
     assert_same(backend.encode_batch(pieces), reference(pieces))
 
 
+@pytest.mark.parametrize("tokenizer", list(TOKENIZERS))
 @pytest.mark.parametrize("name", [*FAST, "tiktoken"])
-def test_backend_equals_tiktoken_on_the_adversarial_sample(name: str):
+def test_backend_equals_tiktoken_on_the_adversarial_sample_for_every_tokenizer(name: str, tokenizer: str):
     sample = adversarial_sample()
-    assert_same(backends.load(name, "gpt2").encode_batch(sample), reference(sample))
-    assert start_check(backends.load(name, "gpt2"), "gpt2") is None
+    assert_same(backends.load(name, tokenizer).encode_batch(sample), reference(sample, tokenizer))
+    assert start_check(backends.load(name, tokenizer), tokenizer) is None
 
 
 @pytest.mark.parametrize("name", [*FAST, "tiktoken"])
@@ -147,7 +150,7 @@ def test_the_running_cross_check_stops_on_a_difference_naming_the_item():
 
 
 def test_gigatoken_drops_its_cache_when_the_process_grows_and_stays_exact(monkeypatch, real_docs: list[str]):
-    monkeypatch.setattr(giga, "CACHE_CAP_BYTES", -1)  # rebuilt after every batch
+    monkeypatch.setattr(giga, "CACHE_CAP_BYTES", -(1 << 40))  # any size is too big: rebuilt every other batch
     backend = giga.GigatokenBackend("gpt2")
     batches = [real_docs[i : i + 2000] for i in range(0, 8000, 2000)]
     for batch in batches:
