@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from typer.testing import CliRunner
 from fwkit import backends
 from fwkit.cli import app
 from fwkit.engine.encode import TokenizerSpec
+from fwkit.engine.manifest import spec_of
 from fwkit.engine.settings import TokenizeSettings
 from fwkit.errors import FwkitError
 from fwkit.runner import run_job
@@ -64,6 +66,10 @@ def test_each_backend_writes_tiktokens_tokens(
     assert np.array_equal(stream_of(out, "nanogpt"), expected)
     used = manifest(out)["backends"]
     assert [(b["name"], b["from_token"]) for b in used] == [(backend, 0)] and used[0]["version"]
+    assert spec_of(manifest(out)).backend == "tiktoken"  # what `verify` re-tokenizes with, whatever wrote it
+    if workers == 1:
+        result = runner.invoke(app, ["verify", str(out), "--sample", "2"])
+        assert result.exit_code == 0, result.output
 
 
 def test_a_backend_that_disagrees_with_tiktoken_stops_the_job_and_tiktoken_resumes_it(
@@ -77,7 +83,8 @@ def test_a_backend_that_disagrees_with_tiktoken_stops_the_job_and_tiktoken_resum
     with pytest.raises(FwkitError) as err:
         run_job(settings, [text_file], None)
     message = err.value.message
-    assert message.startswith(f"{text_file} bytes 0-"), message  # the first item is always checked
+    first = re.match(rf"{re.escape(str(text_file))} bytes (\d+)-", message)
+    assert first and int(first.group(1)) < 2 * (256 << 10), message  # each worker's first item is checked
     assert "--backend wrong-on-python" in message and "unlike tiktoken" in message
     assert message.endswith("rerun with --backend tiktoken --resume") and "\n" not in message
     assert manifest(out)["complete"] is False

@@ -15,7 +15,7 @@ import pytest
 from fwkit import backends
 from fwkit.backends import Unavailable
 from fwkit.backends import gigatoken_backend as giga
-from fwkit.backends.check import CHECK_EVERY, CrossCheck, choose, start_check
+from fwkit.backends.check import CHECK_EVERY, Checker, CrossCheck, choose, start_check
 from fwkit.backends.sample import adversarial_sample
 from fwkit.encoding import TOKENIZERS, encoding
 from fwkit.engine.budget import size_job
@@ -142,11 +142,12 @@ def test_the_running_cross_check_checks_the_first_item_then_one_in_check_every()
 def test_the_running_cross_check_stops_on_a_difference_naming_the_item():
     wrong = SpecialTokensGigatoken("gpt2")
     texts = ["fine", "the literal <|endoftext|> is text"]
+    checker = Checker(wrong, "gpt2", lambda: "train.txt bytes 0-4194304")
     with pytest.raises(FwkitError) as err:
-        CrossCheck().compare(wrong, "gpt2", texts, wrong.encode_batch(texts), "train.txt bytes 0-4194304", first=10)
+        checker.compare(texts, wrong.encode_batch(texts), first=10)
     assert err.value.message.startswith("train.txt bytes 0-4194304: --backend gigatoken")
     assert "document 12 " in err.value.message and "--backend tiktoken --resume" in err.value.message
-    CrossCheck().compare(wrong, "gpt2", ["fine"], wrong.encode_batch(["fine"]), "x")  # agreeing: no error
+    checker.compare(["fine"], wrong.encode_batch(["fine"]))  # agreeing: no error
 
 
 def test_gigatoken_drops_its_cache_when_the_process_grows_and_stays_exact(monkeypatch, real_docs: list[str]):

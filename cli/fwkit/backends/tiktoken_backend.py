@@ -16,7 +16,7 @@ import numpy as np
 import tiktoken
 
 from fwkit.backends import Unavailable, offsets_of, repair_surrogates
-from fwkit.encoding import GPT2_PATTERN, TOKENIZERS, encoding
+from fwkit.encoding import GPT2_PATTERN, TOKENIZERS, build_encoding, encoding
 
 # Unicode White_Space, exactly the regex's `\s` (Python's isspace() also takes \x1c-\x1f).
 _WHITE_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -68,6 +68,7 @@ class TiktokenBackend:
     """tiktoken's Encoding, one text at a time (its batch call returns lists and is no faster)."""
 
     name = "tiktoken"
+    takes_bytes = False
 
     def __init__(self, enc: tiktoken.Encoding) -> None:
         self.version = version("tiktoken")
@@ -83,8 +84,20 @@ class TiktokenBackend:
         ids = np.concatenate(parts) if parts else np.empty(0, dtype=np.uint32)
         return ids, offsets_of(lengths)
 
+    def encode_bytes(self, data: bytes, sep: bytes | None) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError("tiktoken takes strings (takes_bytes is False)")
+
+    def release(self) -> None:
+        pass  # no cache: tiktoken's memory is its encoding
+
 
 def load(tokenizer: str) -> TiktokenBackend:
+    """The process's tiktoken encoding (built once): `--backend tiktoken`, and the start check."""
     if tokenizer not in TOKENIZERS:
         raise Unavailable(f"tiktoken: no encoding {tokenizer!r} in fwkit")
     return TiktokenBackend(encoding(tokenizer))
+
+
+def fresh(tokenizer: str) -> TiktokenBackend:
+    """A tiktoken encoding of its own, for a cross-check: freed when the caller drops it."""
+    return TiktokenBackend(build_encoding(tokenizer))

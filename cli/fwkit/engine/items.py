@@ -41,6 +41,28 @@ class ReadStats:
     skipped: int = 0  # rows whose text is null
 
 
+@dataclass(frozen=True)
+class TextBytes:
+    """A work item's documents as raw bytes: the non-empty pieces of `data.split(sep)` (`sep` None:
+    all of `data` is one piece), the first of which continues a document when `continues`.
+
+    A fast backend splits and encodes these bytes itself, with no Python string per document;
+    `data` is valid UTF-8 (the item checked it), so the pieces are exactly `documents()`'s texts."""
+
+    data: bytes
+    sep: bytes | None
+    continues: bool
+
+    def first_starts(self) -> bool:
+        """Whether the first non-empty piece starts a document (it is not the cut document's rest)."""
+        return not self.continues or (self.sep is not None and self.data.startswith(self.sep))
+
+    def texts(self) -> list[str]:
+        """The pieces as strings, for a backend without a bytes API and for the cross-check."""
+        text = self.data.decode("utf-8")
+        return [p for p in (text.split(self.sep.decode("utf-8")) if self.sep else [text]) if p]
+
+
 @runtime_checkable
 class WorkItem(Protocol):
     """A self-contained, picklable unit of work that reads its own documents.
@@ -55,6 +77,9 @@ class WorkItem(Protocol):
     def documents(self, stats: ReadStats) -> Iterator[tuple[str, bool]]:
         """(text, starts a document) in order; a document's first piece starts it."""
         ...
+
+    # Optional, for items of plain text: `text_bytes(stats) -> TextBytes | None`, the item's bytes
+    # when they are valid UTF-8 (counted in `stats`), else None and `documents` reads them.
 
     def describe(self) -> str:
         """Where the item is, for messages: "train.txt bytes 0-4194304", "x.parquet row group 3"."""

@@ -176,19 +176,17 @@ class JobRun:
 def run_tokenize(settings: TokenizeSettings, source: Source, run: JobRun) -> dict[str, Any]:
     """Run (or resume) the job described by `settings` on `source`; returns the final manifest."""
     source.check()
-    spec, version = resolve(settings.tokenizer, note=run.notes.append)  # `auto` -> a checked backend
+    spec = resolve(settings.tokenizer, note=run.notes.append)  # `auto` -> a checked backend
     settings = replace(settings, tokenizer=spec)
-    run.notes.append(f"backend {spec.backend} {version}")
+    run.notes.append(f"backend {spec.backend} {spec.backend_version}")
     described = source.describe()
     fresh = new_manifest(settings.output_settings(), described["inputs"], described["source"], settings.tokenizer)
-    record_backend(fresh, spec.backend, version)
+    record_backend(fresh, spec.backend, spec.backend_version)
     with out_dir_lock(settings.out_dir):
-        return _run_in_out_dir(settings, source, run, fresh, version)
+        return _run_in_out_dir(settings, source, run, fresh)
 
 
-def _run_in_out_dir(
-    settings: TokenizeSettings, source: Source, run: JobRun, fresh: dict[str, Any], version: str
-) -> dict[str, Any]:
+def _run_in_out_dir(settings: TokenizeSettings, source: Source, run: JobRun, fresh: dict[str, Any]) -> dict[str, Any]:
     """The job itself, once the out dir is this process's alone."""
     try:
         manifest = prepare_out_dir(settings, fresh, source.read_part_changed)
@@ -203,7 +201,9 @@ def _run_in_out_dir(
                 file=sys.stderr,
             )
         return done
-    record_backend(manifest, settings.tokenizer.backend, version)  # a resumed run may use another one
+    record_backend(
+        manifest, settings.tokenizer.backend, settings.tokenizer.backend_version
+    )  # a resumed run may use another one
     total = source.total_bytes()
     try:
         job = _Job(settings, manifest, source)
