@@ -66,6 +66,7 @@ def ray_run(settings: TokenizeSettings, address: str | None, scratch: str | None
 
     A resumed run cuts the units its plan says (the item size it was planned with), so the
     segments finished before the kill are the units asked for now."""
+    from fwkit.backends import worker_bytes
     from fwkit.executors import segments
     from fwkit.executors.ray import (
         LocalRay,
@@ -87,9 +88,10 @@ def ray_run(settings: TokenizeSettings, address: str | None, scratch: str | None
     planned = plan is not None and plan["settings"] == settings.output_settings()
     item_bytes = int(plan["item_bytes"]) if plan is not None and planned else size.item_bytes
     local = None
+    backend_bytes = worker_bytes(settings.tokenizer.backend)  # a task builds the job's backend on its node
     if address is None:  # Ray would size itself from the whole host (it reads only the root cgroup)
         n = size.workers
-        task = task_memory_bytes(item_bytes, settings.tokenizer.name)
+        task = task_memory_bytes(item_bytes, settings.tokenizer.name, backend_bytes)
         local = LocalRay(n, n * task, object_store_bytes(n, item_bytes))
     say = (lambda _: None) if settings.quiet else progress_say
     notes = [
@@ -101,7 +103,7 @@ def ray_run(settings: TokenizeSettings, address: str | None, scratch: str | None
     executor = partial(
         RayExecutor, settings.out_dir, address, local, item_bytes, settings.tokenizer.dtype,
         settings.output_settings(), settings.resume, max_workers=settings.workers, say=say, scratch=scratch,
-        tokenizer=settings.tokenizer.name,
+        tokenizer=settings.tokenizer.name, backend_bytes=backend_bytes,
     )  # fmt: skip
     return JobRun(start_executor=executor, item_bytes=item_bytes, memory=memory_probe(), notes=notes)
 

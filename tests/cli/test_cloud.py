@@ -116,15 +116,15 @@ def test_missing_credentials_say_how_to_configure(
 def test_plan_writes_the_job_variables_mocked_aws(fake_terraform: FakeTerraform, tmp_path: Path) -> None:
     state = tmp_path / "state"
     args = ["cloud", "plan", "--mem", "16G", "--input-size", "15G", "--state-dir", str(state), *JOB]
-    result = runner.invoke(app, [*args, "--shard-tokens", "50M"])
+    result = runner.invoke(app, [*args, "--shard-tokens", "50M", "--backend", "gigatoken"])
     assert result.exit_code == 0, result.output
     assert fake_terraform.commands() == ["init", "plan"]
     tfvars = _tfvars(state)
     assert tfvars["mem_gib"] == 16 and tfvars["use_spot"] is False
-    assert tfvars["job"] == {
+    assert tfvars["job"] == {  # the instance runs `fwkit run --mem 16G -- INPUTS --out ... OPTIONS`
         "inputs": ["s3://my-bucket/raw/train.txt"],
         "mem": "16G",
-        "options": ["--format", "npy", "--shard-tokens", "50M"],
+        "options": ["--format", "npy", "--shard-tokens", "50M", "--backend", "gigatoken"],
     }
     assert tfvars["output_uri"] == "s3://my-bucket/shards/train"
     # 15 GiB in, 15 x 2 / 3.5 = 8.6 GiB of shards, rounded up to whole GiB.

@@ -103,11 +103,12 @@ def test_tokenize_options_pass_through_without_a_double_dash(corpus_file: Path, 
     out = tmp_path / "shards"
     code, text = fwkit_run(
         "--mem", "1G", "--runtime", "none", corpus_file, "--out", out, "--format", "npy", "--shard-tokens", "50K",
-        "--quiet",
+        "--backend", "tiktoken", "--quiet",
     )  # fmt: skip
     assert code == 0, text
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["format"] == "npy" and manifest["settings"]["shard_tokens"] == 50_000
+    assert [b["name"] for b in manifest["backends"]] == ["tiktoken"]  # not `auto`'s gigatoken: passed through
     assert len(manifest["shards"]) > 2
 
 

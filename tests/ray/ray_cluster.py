@@ -27,6 +27,7 @@ from pathlib import Path
 import psutil
 
 RAY = str(Path(sys.executable).with_name("ray"))
+TESTS = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 120.0  # a head starts in ~10-20 s on a quiet machine; CI shares 2 cores
 NODE_MEMORY = 1 << 30  # the `memory` resource each node advertises (Ray would read the whole host)
 OBJECT_STORE = 100 << 20  # per node; tasks return small records, never token arrays
@@ -178,6 +179,8 @@ def two_node_cluster(root: Path) -> Iterator[TwoNodeCluster]:
     token.chmod(0o600)
     env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token), "RAY_USAGE_STATS_ENABLED": "0"}
     env |= {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}  # the nodes' own (for emulated S3)
+    # tests/ importable by the nodes' workers too: a test backend (tests/fakes) is loaded there by name
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(TESTS), env.get("PYTHONPATH", "")) if p)
     env.pop("RAY_ADDRESS", None)
     port, client_port = free_port(), free_port()
     cluster = TwoNodeCluster(root, f"127.0.0.1:{port}", env, f"ray://127.0.0.1:{client_port}")

@@ -132,6 +132,7 @@ def ray_text_run(
 def test_text_npy_on_two_nodes_equals_local(ray_text_run: tuple[Path, dict[str, int]], local_out) -> None:
     out, done = ray_text_run
     assert_identical(out, local_out("text", "npy"))
+    assert [b["name"] for b in manifest(out)["backends"]] == ["gigatoken"]  # `auto`, on both nodes' workers
     assert done["ran"] == done["sent"] >= 20 and done["reused"] == 0, done
     assert done["nodes"] == 2, f"both nodes ran units: {done}"
 
@@ -351,3 +352,26 @@ def test_ray_scratch_is_checked_before_any_work(tmp_path: Path, big_text: Path) 
         )
         assert done.returncode == 2 and done.stderr.startswith(said) and done.stderr.count("\n") == 1, done.stderr
         assert not out.exists()
+
+
+def test_a_backend_that_disagrees_with_tiktoken_is_caught_on_the_cluster_workers(
+    two_nodes: TwoNodeCluster, tmp_path: Path, big_text: Path
+) -> None:
+    """The Ray tasks build the job's backend on their node and cross-check its first unit there: a
+    DELIBERATELY WRONG backend (tests/fakes, wrong on "Python") stops the job with the local run's line."""
+    out = tmp_path / "out"
+    code = (
+        "import sys; from pathlib import Path; from fwkit.errors import FwkitError; from fwkit.runner import run_job\n"
+        "from fwkit.engine.encode import TokenizerSpec; from fwkit.engine.settings import TokenizeSettings\n"
+        f"s = TokenizeSettings(out_dir=Path({str(out)!r}), workers=2, mem_bytes={MEM}, shard_tokens=100_000,"
+        " quiet=True, tokenizer=TokenizerSpec('gpt2', backend='fakes.wrong_backend'))\n"
+        f"try: run_job(s, [Path({str(big_text)!r})], None, ({two_nodes.address!r}, None))\n"
+        "except FwkitError as e: print('error:', e.message, file=sys.stderr); sys.exit(e.exit_code)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], env=two_nodes.env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr[-3000:]
+    line = done.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"error: {big_text} bytes "), line
+    assert "--backend wrong-on-python" in line
+    assert line.endswith("unlike tiktoken: rerun with --backend tiktoken --resume")
+    assert manifest(out)["complete"] is False

@@ -63,9 +63,10 @@ def check_reachable(address: str) -> None:
         ) from None
 
 
-def task_memory_bytes(item_bytes: int, tokenizer: str = DEFAULT_TOKENIZER) -> int:
-    """What one task needs (fwkit's budget for a worker): Ray schedules no more than fit a node."""
-    return worker_peak_bytes(item_bytes, tokenizer)
+def task_memory_bytes(item_bytes: int, tokenizer: str = DEFAULT_TOKENIZER, backend_bytes: int = 0) -> int:
+    """What one task needs (fwkit's budget for a worker, with what a fast backend adds to it,
+    `fwkit.backends.worker_bytes`): Ray schedules no more than fit a node."""
+    return worker_peak_bytes(item_bytes, tokenizer, backend_bytes)
 
 
 def object_store_bytes(workers: int, item_bytes: int) -> int:
@@ -138,8 +139,10 @@ class RayExecutor:
         say: Callable[[str], None] = lambda _: None,
         scratch: str | None = None,
         tokenizer: str = DEFAULT_TOKENIZER,
+        backend_bytes: int = 0,
     ) -> None:
         self.out_dir, self.address, self.local = out_dir, address, local
+        self.task_memory = task_memory_bytes(item_bytes, tokenizer, backend_bytes)
         self.item_bytes, self.dtype, self.settings, self.resume = item_bytes, dtype, settings, resume
         self.max_workers, self.say, self.tokenizer = max_workers, say, tokenizer
         self.store = open_store(segments.store_location(out_dir, scratch))
@@ -192,7 +195,7 @@ class RayExecutor:
         self._task = ray.remote(run_unit).options(
             name=TASK_NAME,
             num_cpus=1,
-            memory=task_memory_bytes(self.item_bytes, self.tokenizer),
+            memory=self.task_memory,
             max_retries=self.retries,
             retry_exceptions=False,
         )
@@ -208,7 +211,7 @@ class RayExecutor:
     def _check_cluster(self, ray: Any) -> tuple[int, int, int]:
         """(task slots = CPUs, nodes, `memory`) of the nodes that can run a task; refused if none can."""
         nodes = [n for n in ray.nodes() if n.get("Alive")]
-        need = task_memory_bytes(self.item_bytes, self.tokenizer)
+        need = self.task_memory
         fits = [n for n in nodes if n["Resources"].get("CPU", 0) >= 1 and n["Resources"].get("memory", 0) >= need]
         if not fits:
             raise FwkitError(
