@@ -20,7 +20,7 @@ from fwkit.backends.check import CrossCheck
 from fwkit.engine.encode import TokenizerSpec, encode_documents, encode_text_bytes
 from fwkit.engine.items import ReadStats
 from fwkit.errors import FwkitError
-from fwkit.sources.text import TextBlock
+from fwkit.sources.text import TextBlock, _valid_utf8
 
 TIKTOKEN = TokenizerSpec("gpt2", backend="tiktoken", out_dtype="uint16")
 GIGATOKEN = TokenizerSpec("gpt2", backend="gigatoken", out_dtype="uint16")
@@ -74,6 +74,17 @@ def test_invalid_utf8_is_left_to_the_string_path_which_replaces_and_counts_it(tm
     assert item.text_bytes(stats) is None and stats.input_bytes == 0
     documents = list(item.documents(stats))
     assert [t for t, _ in documents] == ["fine", "caf\ufffd", "more"] and stats.replaced == 1
+
+
+def test_the_utf8_check_sees_a_bad_byte_anywhere_also_across_its_chunks():
+    good = ("x" * 10 + "é中😀") * 20
+    data = good.encode()
+    assert all(_valid_utf8(data, step) for step in (1, 2, 3, 7, 64, 1 << 16))
+    for bad in (data + b"\xff", data[:-1], b"\xe4" + data, data[:11] + b"\x80" + data[11:], b"a\xed\xa0\x80b"):
+        assert not any(_valid_utf8(bad, step) for step in (1, 2, 3, 7, 64, 1 << 16)), bad[:20]
+    edge = b"a" * ((1 << 16) - 2)  # a 3-byte character straddling the first 64 KiB chunk's end
+    assert _valid_utf8(edge + "中".encode() + b"x" * 100)
+    assert not _valid_utf8(edge + b"\xe4\xb8" + b"x" * 100)  # left open, and the next chunk is ASCII
 
 
 @pytest.mark.parametrize("path", ["strings", "bytes"])
