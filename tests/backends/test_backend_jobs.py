@@ -6,7 +6,6 @@ tiktoken --resume` finishes it, and `auto` runs on tiktoken where the fast backe
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -15,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
+from cli_run import manifest, runner, tokenize
 from fwkit import backends
 from fwkit.cli import app
 from fwkit.engine.encode import TokenizerSpec
@@ -25,17 +24,6 @@ from fwkit.engine.settings import TokenizeSettings
 from fwkit.errors import FwkitError
 from fwkit.runner import run_job
 from readers import reference_tokens, split_docs, stream_of
-
-runner = CliRunner()
-
-
-def tokenize(*args: object) -> tuple[int, str]:
-    result = runner.invoke(app, ["tokenize", *map(str, args), "--quiet"])
-    return result.exit_code, result.output + (result.stderr if result.stderr_bytes else "")
-
-
-def manifest(out: Path) -> dict:
-    return json.loads((out / "manifest.json").read_text())
 
 
 @pytest.fixture(scope="module")

@@ -15,22 +15,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import zstandard
-from typer.testing import CliRunner
 
-from fwkit.cli import app
+from cli_run import manifest, tokenize
 from fwkit.engine.formats.llmc import LLMC_MAGIC
 from readers import reference_tokens, split_docs, stream_of
-
-runner = CliRunner()
-
-
-def tokenize(*args: object) -> tuple[int, str]:
-    result = runner.invoke(app, ["tokenize", *map(str, args), "--quiet"])
-    return result.exit_code, result.output + (result.stderr if result.stderr_bytes else "")
-
-
-def manifest(out: Path) -> dict:
-    return json.loads((out / "manifest.json").read_text())
 
 
 @pytest.fixture(scope="module")

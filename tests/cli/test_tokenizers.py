@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from crash_helpers import run, start
-from typer.testing import CliRunner
 
+from cli_run import manifest, runner, tokenize
 from fwkit.cli import app
 from readers import (
     build_nanogpt_shards,
@@ -29,17 +29,7 @@ from readers import (
     stream_of,
 )
 
-runner = CliRunner()
 DTYPES = {"gpt2": np.uint16, "cl100k_base": np.uint32, "o200k_base": np.uint32}
-
-
-def tokenize(*args: object) -> tuple[int, str]:
-    result = runner.invoke(app, ["tokenize", *map(str, args), "--quiet"])
-    return result.exit_code, result.output + (result.stderr if result.stderr_bytes else "")
-
-
-def manifest(out: Path) -> dict:
-    return json.loads((out / "manifest.json").read_text())
 
 
 @pytest.fixture(scope="module")
