@@ -82,7 +82,8 @@ def test_ctrl_c_of_a_real_run_prints_one_error_line_with_the_run_resume_command(
     from runtime_helpers import FWKIT, checkpointed, start_run, wait_until
 
     out = tmp_path / "shards"
-    proc = start_run("--mem", "1G", "--runtime", "none", str(prose_file), "--out", str(out), "--workers", "1")
+    args = [str(prose_file), "--out", str(out), "--workers", "1", "--backend", "tiktoken"]  # slow enough to stop
+    proc = start_run("--mem", "1G", "--runtime", "none", *args)
     wait_until("a first checkpoint", lambda: checkpointed(out) or proc.poll() is not None)
     assert proc.poll() is None, proc.communicate()
     proc.send_signal(signal.SIGINT)
