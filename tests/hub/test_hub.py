@@ -87,3 +87,14 @@ def test_progress_counts_the_data_files_bytes(fineweb_repo: Path, fineweb_docs: 
     assert done == sorted(done) and done[-1] == source.total_bytes()
     counted = sum(tokenize_item(p.item).input_bytes for p in planned)
     assert counted == sum(len(d.encode("utf-8")) for d in fineweb_docs) > sum(len(d) for d in fineweb_docs)
+
+
+def test_a_port_with_403_in_it_is_not_a_denied_access() -> None:
+    """A missing file served at 127.0.0.1:40367 was reported as "no access": the status is matched as a number alone."""
+    from fwkit.sources.hub import _permanent
+
+    spec = HubSpec("parquet")
+    missing = _permanent(spec, FileNotFoundError("Unable to find 'http://127.0.0.1:40367/sample/gone.parquet'"))
+    assert "no such dataset or data files" in missing.message
+    denied = _permanent(spec, OSError("403 Client Error: Forbidden for url: https://huggingface.co/x"))
+    assert "no access" in denied.message

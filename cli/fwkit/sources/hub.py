@@ -88,12 +88,15 @@ def _load(spec: HubSpec) -> Any:
     )
 
 
+HTTP_DENIED = re.compile(r"(?<![\d:.])\b40[13]\b(?![\d.])")  # a 401/403 status, not a port like :40367
+
+
 def _permanent(spec: HubSpec, err: Exception) -> FwkitError:
     """One line naming what was asked and the fix (never the token, which is not in any of these)."""
     text = str(err).splitlines()[0] if str(err) else type(err).__name__
     name = type(err).__name__
     what = f"--dataset {spec.dataset}" + (f" --subset {spec.subset}" if spec.subset else "")
-    if name in ("GatedRepoError",) or "401" in text or "403" in text or "gated" in text.lower():
+    if name in ("GatedRepoError",) or HTTP_DENIED.search(text) or "gated" in text.lower():
         return FwkitError(f"{what}: no access ({text}): accept its terms on the Hub and set HF_TOKEN")
     if name in ("DatasetNotFoundError", "RepositoryNotFoundError", "FileNotFoundError", "EmptyDatasetError"):
         return FwkitError(f"{what}: no such dataset or data files ({text}): check the name")
