@@ -86,7 +86,9 @@ def test_a_second_ctrl_c_exits_at_once_and_takes_the_workers_along(tmp_path: Pat
     time.sleep(0.1)
     os.kill(proc.pid, signal.SIGINT)  # the second: exit now
     _, stderr = proc.communicate(timeout=30)
-    assert proc.returncode == 130, stderr
+    # 130, or killed by SIGINT itself when the first stop had already checkpointed and was exiting
+    # (its handler gone): a shell shows 130 for both.
+    assert proc.returncode in (130, -signal.SIGINT), stderr
     _, alive = psutil.wait_procs(children, timeout=10)
     assert not alive, f"left running after a second Ctrl-C: {[p.cmdline()[-3:] for p in alive]}"
     assert "Traceback" not in stderr
