@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cli_run import manifest, runner, tokenize
 
+from cli_run import manifest, runner, tokenize
 from fwkit import backends
 from fwkit.cli import app
 from fwkit.engine.encode import TokenizerSpec

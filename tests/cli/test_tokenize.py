@@ -15,8 +15,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import zstandard
-from cli_run import manifest, tokenize
 
+from cli_run import manifest, tokenize
 from fwkit.engine.formats.llmc import LLMC_MAGIC
 from readers import reference_tokens, split_docs, stream_of
 

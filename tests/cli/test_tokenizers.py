@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cli_run import manifest, runner, tokenize
 from crash_helpers import run, start
 
+from cli_run import manifest, runner, tokenize
 from fwkit.cli import app
 from readers import (
     build_nanogpt_shards,
