@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,35 @@ def test_status_lines(tmp_path: Path) -> None:
     (tmp_path / "out.fwkit").mkdir()
     (tmp_path / "out.fwkit" / "status.json").write_text('{"exit_code": 0}')
     assert read_status(str(tmp_path / "out")) == {"exit_code": 0}
+
+
+class _FailsOnce(Sync):
+    """A real Sync whose first push is refused, as a throttled or briefly unreachable S3 would."""
+
+    failed = 0
+
+    def push(self) -> None:
+        if not self.failed:
+            self.failed += 1
+            raise FwkitError("aws s3 cp failed (1): SlowDown")
+        super().push()
+
+
+def test_watch_survives_a_failed_push_and_saves_at_the_next_poll_push_fails_once_stand_in(
+    english_text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fwkit.cloud.sync import watch
+
+    monkeypatch.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9")  # no IMDS: refused at once
+    run = _local_run(tmp_path, english_text, "npy")
+    dest = tmp_path / "dest" / "shards"
+    sync = _FailsOnce(run, str(dest), tmp_path / "stage")
+    job = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3)"])  # the job the watcher follows
+    threading.Thread(target=job.wait, daemon=True).start()  # reaped when it ends: no zombie looks alive
+    try:
+        watch(sync, job.pid, sync_seconds=0, deadline_seconds=3600, poll=0.2)
+    finally:
+        job.kill()
+    assert sync.failed == 1
+    assert (dest.parent / "shards.fwkit" / "state" / "manifest.json").exists()  # saved after the failure
+    assert "save failed, retrying at the next poll: aws s3 cp failed (1): SlowDown" in capsys.readouterr().err

@@ -78,13 +78,15 @@ def _script(env: dict[str, str], status: dict[str, Any], path: Path) -> Path:
     return path
 
 
-def _wait_for(what: str, check: Any, timeout: float) -> Any:
+def _wait_for(what: str, check: Any, timeout: float, container: str = "") -> Any:
+    """Poll `check` until it returns something; on timeout, fail with the container's log tail."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if found := check():
             return found
         time.sleep(0.3)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+    tail = f"\n{container}'s log:\n{logs(container)[-4000:]}" if container else ""
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}{tail}")
 
 
 def test_failing_job_uploads_status_and_log_never_a_manifest_emulated_aws(
@@ -147,7 +149,7 @@ def test_job_end_to_end_interrupted_then_resumed_imds_stand_in_emulated_aws(
         except (OSError, ValueError):
             return False
 
-    _wait_for("a local checkpoint with finished shards", local_shards, 900)
+    _wait_for("a local checkpoint with finished shards", local_shards, 900, vm1)
     assert freeze(vm1, "fwkit run"), "the job ended before it could be frozen"
     saved = tmp_path / "saved.json"
 
@@ -158,9 +160,9 @@ def test_job_end_to_end_interrupted_then_resumed_imds_stand_in_emulated_aws(
         manifest = json.loads(saved.read_text())
         return manifest if manifest["shards"] else None
 
-    _wait_for("a saved checkpoint with finished shards", checkpoint_with_shards, 300)
+    _wait_for("a saved checkpoint with finished shards", checkpoint_with_shards, 300, vm1)
     imds.notice = True
-    _wait_for("a save after the spot notice", lambda: "saved:" in logs(vm1).partition("spot interruption")[2], 120)
+    _wait_for("a save after the spot notice", lambda: "saved:" in logs(vm1).partition("spot interruption")[2], 120, vm1)
     subprocess.run(["docker", "kill", vm1], check=True, capture_output=True)
     at_kill = json.loads(saved.read_text()) if checkpoint_with_shards() else pytest.fail("no checkpoint")
     assert imds.asked_after_notice >= 1

@@ -111,6 +111,7 @@ class Sync:
                         shutil.copy2(path, snap / "files" / rel)
             except FileNotFoundError:
                 continue
+            snap.mkdir(parents=True, exist_ok=True)  # a checkpoint at a shard's end has no open file
             (snap / MANIFEST).write_text(json.dumps(manifest))
             return manifest, snap
         raise FwkitError(f"{self.out_dir}: files kept changing while taking a snapshot")
@@ -211,7 +212,8 @@ def _alive(pid: int) -> bool:
 
 def watch(sync: Sync, pid: int, sync_seconds: float, deadline_seconds: float, poll: float = POLL_SECONDS) -> None:
     """While `pid` runs: push every `sync_seconds`, once at `deadline_seconds`, and continuously
-    after a spot interruption notice. SIGTERM ends the loop after the current push."""
+    after a spot interruption notice. SIGTERM ends the loop after the current push. A failed push
+    never ends the loop: a watcher that died would leave a spot instance with no resume state."""
     stopping: list[int] = []
     signal.signal(signal.SIGTERM, lambda signum, frame: stopping.append(signum))
     start = last = time.monotonic()
@@ -229,7 +231,11 @@ def watch(sync: Sync, pid: int, sync_seconds: float, deadline_seconds: float, po
             near = due = True
             say("max_hours is near: saving the resume state")
         if due:
-            sync.push()
+            try:
+                sync.push()
+            except (FwkitError, OSError) as err:  # a refused upload, a full stage disk: try again
+                say(f"save failed, retrying at the next poll: {getattr(err, 'message', err)}")
+                continue  # `last` unchanged: the next poll is due at once
             last = time.monotonic()
 
 
