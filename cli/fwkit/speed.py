@@ -5,29 +5,22 @@
 The duration `fwkit doctor` estimates is tokens / (this rate x workers). Timing a fraction of a
 second of tokenizing at every call made it swing by 3x on a busy machine, so the rate is measured
 once per machine (CPU model, architecture, tiktoken version), as the best of `ROUNDS` passes over
-the first sample doctor sees (the fastest pass is the one least disturbed), and cached in
-`$FWKIT_CACHE_DIR` (default `$XDG_CACHE_HOME/fwkit`, else `~/.cache/fwkit`). Delete the file to
-measure again; an unwritable cache only means measuring each time.
+the first sample doctor sees (the fastest pass is the one least disturbed), and cached
+(`cachefile.py`: `$FWKIT_CACHE_DIR`, else `~/.cache/fwkit`). Delete the file to measure again.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import platform
 import time
 from pathlib import Path
+
+from fwkit import cachefile
 
 ROUNDS = 3  # passes over the sample; the fastest counts
 CALIBRATION_CHARS = 1 << 20  # at most 1M characters per pass: ~0.4 s of prose on one core
 WARMUP_CHARS = 4096  # tokenized once before timing, so regex compilation is not counted
 CACHE_NAME = "speed.json"
-
-
-def cache_dir() -> Path:
-    explicit = os.environ.get("FWKIT_CACHE_DIR")
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(explicit) if explicit else Path(base) / "fwkit"
 
 
 def _cpu_model() -> str:
@@ -68,23 +61,11 @@ def measure(sample: str, tokenizer: str = "gpt2") -> float:
 
 def tokens_per_second(sample: str, tokenizer: str = "gpt2") -> float:
     """This machine's cached rate for `tokenizer`, or one measured on `sample` now (and cached)."""
-    path, key = cache_dir() / CACHE_NAME, machine_key(tokenizer)
-    try:
-        cached = json.loads(path.read_text())
-    except (OSError, ValueError):
-        cached = {}
-    if not isinstance(cached, dict):
-        cached = {}
-    rate = cached.get(key)
+    key = machine_key(tokenizer)
+    rate = cachefile.read(CACHE_NAME).get(key)
     if isinstance(rate, int | float) and rate > 0:
         return float(rate)
     rate = measure(sample, tokenizer)
     if rate > 0:
-        try:
-            from fwkit.atomic import write_json_atomic
-
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_json_atomic(path, {**cached, key: round(rate, 1)})
-        except OSError:
-            pass  # a read-only home: measure again next time
+        cachefile.remember(CACHE_NAME, key, round(rate, 1))
     return rate

@@ -23,9 +23,10 @@ from fwkit.backends import FAST, REFERENCE, Backend, Unavailable, cached, load, 
 from fwkit.backends.sample import adversarial_sample
 from fwkit.errors import FwkitError
 
-# Each worker checks its 1st, 65th, 129th... item: with 4 MiB items, 4 MiB of text checked per
-# 256 MiB per worker (tiktoken is ~10x slower than gigatoken, so this costs ~15% of the run).
-CHECK_EVERY = 64
+# Each worker checks its 1st, 129th, 257th... item: with 4 MiB items, 4 MiB of text per 512 MiB per
+# worker, 0.8% (tiktoken being ~7-10x slower than gigatoken, ~7% of a run's time). 1 in 64 cost
+# ~10-15% and kept a 1 GB job on 2 cores under 8x tiktoken (benchmarks/bench_throughput.py).
+CHECK_EVERY = 128
 RERUN = "rerun with --backend tiktoken --resume"
 
 

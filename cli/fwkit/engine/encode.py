@@ -24,6 +24,7 @@ from itertools import islice
 import numpy as np
 
 from fwkit import backends
+from fwkit.backends import remembered
 from fwkit.backends.check import RERUN, CrossCheck, choose
 from fwkit.encoding import DEFAULT_TOKENIZER, tokenizer
 from fwkit.engine.items import TextBytes
@@ -60,9 +61,12 @@ def resolve(spec: TokenizerSpec, note: Callable[[str], None]) -> TokenizerSpec:
     """The spec with the backend the job runs with (checked at start) and its version.
 
     A fast backend is loaded and checked in a short-lived process: its set-up (~30 MB that it never
-    gives back) stays out of the main process, which encodes nothing."""
+    gives back) stays out of the main process, which encodes nothing. A pass on this machine with
+    the same versions is remembered (`backends.remembered`): the workers check again anyway."""
     if spec.backend == backends.REFERENCE:  # nothing to check, and nothing to load here
         return replace(spec, backend_version=metadata.version("tiktoken"))
+    if (found := remembered.passed(spec.backend, spec.name)) is not None:
+        return replace(spec, backend=found[0], backend_version=found[1])
     try:
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
             name, version, notes = pool.submit(_choose, spec.backend, spec.name).result()
@@ -73,6 +77,7 @@ def resolve(spec: TokenizerSpec, note: Callable[[str], None]) -> TokenizerSpec:
         return resolve(replace(spec, backend=backends.REFERENCE), note)
     for line in notes:
         note(line)
+    remembered.remember(spec.backend, spec.name, name, version)
     return replace(spec, backend=name, backend_version=version)
 
 
