@@ -1,7 +1,7 @@
 """Ray against the local engine: the same input through `--engine local --workers 2` and through
 `--engine ray` on a two-node, one-CPU-each Ray cluster on this machine, in one run.
 
-    python benchmarks/bench_ray.py [SMALL_MB] [LARGE_MB] [REPEAT]   # default 10 and 100 MB, best of 2
+    python benchmarks/bench_ray.py [SMALL_MB] [LARGE_MB] [REPEAT] [BACKEND]   # 10 and 100 MB, best of 2, auto
 
 Both engines run both sizes, interleaved (a noisy neighbour slows both alike). Prints:
 - end to end on the large input: the throughput ratio Ray / local (target >= 0.85x);
@@ -112,6 +112,7 @@ def main() -> None:
     small_mb = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     large_mb = int(sys.argv[2]) if len(sys.argv) > 2 else 100
     repeat = int(sys.argv[3]) if len(sys.argv) > 3 else 2
+    backend = sys.argv[4] if len(sys.argv) > 4 else "auto"  # both engines run the same backend
     sizes = {mb: corpus(mb) for mb in (small_mb, large_mb)}
     work = Path(tempfile.mkdtemp(prefix="fwkit-bench-ray-"))
     runs: dict[tuple[str, int], list[tuple[Measured, PeakPerProcess]]] = {}
@@ -120,7 +121,7 @@ def main() -> None:
             for _ in range(repeat):
                 for mb, src in sizes.items():
                     fwkit = [sys.executable, "-m", "fwkit", "tokenize", str(src), "--format", "npy", "-q"]
-                    fwkit.append("--overwrite")
+                    fwkit += ["--overwrite", "--backend", backend]
                     local_cmd = [*fwkit, "--out", str(work / "local"), "--engine", "local", "--workers", "2"]
                     ray_cmd = [*fwkit, "--out", str(work / "ray"), "--engine", "ray", "--ray-address", cluster.address]
                     with PeakPerProcess(lambda: local_workers(work / "local")) as peaks:
@@ -132,7 +133,8 @@ def main() -> None:
                     assert shard_hashes(work / "ray") == shard_hashes(work / "local"), "Ray's shards differ"
         best = {key: min(done, key=lambda d: d[0].seconds) for key, done in runs.items()}
         size = {mb: src.stat().st_size for mb, src in sizes.items()}
-        print(f"inputs: {small_mb} and {large_mb} MB of real text, best of {repeat}; ray: 2 nodes x 1 CPU here")
+        print(f"inputs: {small_mb} and {large_mb} MB of real text, best of {repeat}, --backend {backend}")
+        print("ray: 2 nodes x 1 CPU on this machine; local: --workers 2")
         for name in ("local", "ray"):
             m, peaks = best[name, large_mb]
             spread = ", ".join(f"{d[0].seconds:.1f}" for d in runs[name, large_mb])

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from fwkit.engine.budget import DEFAULT_TOKENIZER, ITEMS_IN_FLIGHT_PER_WORKER, worker_peak_bytes
+from fwkit.engine.budget import DEFAULT_TOKENIZER, worker_peak_bytes
 from fwkit.engine.executor import WorkFn
 from fwkit.engine.items import ItemResult, Planned
 from fwkit.errors import EXIT_OOM, FwkitError
@@ -39,6 +39,10 @@ MAX_RETRIES = 3  # Ray retries a task whose worker or node died this often; FWKI
 OBJECT_STORE_MIN = 80 << 20  # Ray refuses less than 75 MiB; tasks return records of a few hundred bytes
 CONNECT_SECONDS = 10.0  # an address that does not answer in this long is reported, not waited on
 TASK_NAME = "fwkit_tokenize"  # workers show as `ray::fwkit_tokenize` in ps while they run a unit
+# Units submitted and not yet delivered, per task slot. A finished unit waits on disk (its segment)
+# for the ones before it, not in the driver's memory, so a deeper window than the local pool's 2
+# costs nothing and keeps a slot busy while the unit at the head of the line is slow.
+UNITS_IN_FLIGHT_PER_SLOT = 4
 
 
 def import_ray() -> Any:
@@ -71,7 +75,7 @@ def task_memory_bytes(item_bytes: int, tokenizer: str = DEFAULT_TOKENIZER, backe
 
 def object_store_bytes(workers: int, item_bytes: int) -> int:
     """A local Ray's object store: the units in flight may carry their bytes (compressed inputs)."""
-    return OBJECT_STORE_MIN + workers * ITEMS_IN_FLIGHT_PER_WORKER * item_bytes
+    return OBJECT_STORE_MIN + workers * UNITS_IN_FLIGHT_PER_SLOT * item_bytes
 
 
 @dataclass(frozen=True)
@@ -229,11 +233,12 @@ class RayExecutor:
         on_idle: Callable[[], None] = lambda: None,
         should_stop: Callable[[], bool] = lambda: False,
     ) -> Iterator[tuple[Planned, ItemResult]]:
-        """Results in input order; at most `workers x 2` units submitted and not yet delivered."""
+        """Results in input order; at most `workers x UNITS_IN_FLIGHT_PER_SLOT` units submitted and not
+        yet delivered."""
         ray = self._ray
         source = iter(planned)
         fn_ref = ray.put(fn)
-        limit = max(1, self.workers) * ITEMS_IN_FLIGHT_PER_WORKER
+        limit = max(1, self.workers) * UNITS_IN_FLIGHT_PER_SLOT
         while True:
             while not self.exhausted and len(self._units) < limit and not should_stop():
                 p = next(source, None)
