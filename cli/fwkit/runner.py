@@ -72,13 +72,13 @@ def ray_run(settings: TokenizeSettings, address: str | None, scratch: str | None
         LocalRay,
         RayExecutor,
         check_reachable,
-        import_ray,
         object_store_bytes,
+        start_importing_ray,
         task_memory_bytes,
     )
     from fwkit.executors.segment_store import open_store
 
-    import_ray()  # before the out dir is touched: without Ray, one line says how to install it
+    start_importing_ray()  # before the out dir is touched: without Ray, one line says how to install it
     if address is not None:
         check_reachable(address)
     size = job_size(settings)

@@ -14,8 +14,10 @@ Ray is imported only here, and this module only when `--engine ray` is asked for
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+import threading
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -43,6 +45,22 @@ TASK_NAME = "fwkit_tokenize"  # workers show as `ray::fwkit_tokenize` in ps whil
 # for the ones before it, not in the driver's memory, so a deeper window than the local pool's 2
 # costs nothing and keeps a slot busy while the unit at the head of the line is slow.
 UNITS_IN_FLIGHT_PER_SLOT = 4
+
+
+def start_importing_ray() -> None:
+    """Fail now, in one line, if Ray is not installed; else import it in a thread (~0.7 s) while the
+    driver opens its inputs and out dir: `import_ray` then finds it loaded, or waits for the rest."""
+    from importlib.util import find_spec
+
+    if find_spec("ray") is None:
+        import_ray()  # raises the install line
+    threading.Thread(target=_import_quietly, daemon=True).start()
+
+
+def _import_quietly() -> None:
+    """In the thread: any failure is left for `import_ray` in the main thread to report."""
+    with contextlib.suppress(Exception):
+        import_ray()
 
 
 def import_ray() -> Any:

@@ -117,16 +117,18 @@ def open_segment(store: SegmentStore, record: Record) -> np.ndarray | None:
     what was written."""
     name = f"{record.key}.tokens"
     dtype = np.dtype(record.dtype)
-    if store.size(name) != record.tokens * dtype.itemsize:
-        return None
     path = store.local_path(name)
-    if not record.tokens:
-        tokens = np.empty(0, dtype=dtype)
-    elif path is not None:
-        tokens = np.memmap(path, dtype=dtype, mode="r")
-    else:
+    if path is None:  # S3: one GET (its length is checked below), not a HEAD first
         data = store.get(name)
-        tokens = np.frombuffer(data or b"", dtype=dtype)
+        if data is None or len(data) != record.tokens * dtype.itemsize:
+            return None
+        tokens = np.frombuffer(data, dtype=dtype)
+    elif store.size(name) != record.tokens * dtype.itemsize:
+        return None
+    elif not record.tokens:
+        tokens = np.empty(0, dtype=dtype)
+    else:
+        tokens = np.memmap(path, dtype=dtype, mode="r")
     return tokens if tokens.size == record.tokens and _sha256(tokens) == record.sha256 else None
 
 
