@@ -64,30 +64,25 @@ def _memory_budget(mem_bytes: int | None) -> int:
 
 
 def check_job_size(
-    workers: int | None, mem_bytes: int | None, force_mem: bool = False, tokenizer: str = "gpt2", backend: str = "auto"
+    workers: int | None, mem_bytes: int | None, force_mem: bool = False, tokenizer: str = "gpt2"
 ) -> None:
     """Refuse a budget no job fits and more workers than the CPUs or the memory can carry.
 
     `force_mem`: `fwkit run --force` asked for a cap below the smallest job on purpose. Each
-    worker is sized by `tokenizer` (o200k_base's costs a worker more than gpt2's) and by an explicit
-    fast `backend` (what it adds to a worker); `auto` may still fall back to tiktoken, so it is
-    sized later (engine/budget.py), not refused here.
+    worker is sized by `tokenizer` (o200k_base's costs a worker more than gpt2's).
     """
     from functools import partial
 
-    from fwkit import backends
     from fwkit.engine.budget import ITEM_BYTES_MIN, expected_peak_bytes
     from fwkit.host.cpu import usable_cpus
 
-    extra = backends.worker_bytes(backend) if backend != "auto" else 0
-    peak = partial(expected_peak_bytes, item_bytes=ITEM_BYTES_MIN, tokenizer=tokenizer, backend_bytes=extra)
+    peak = partial(expected_peak_bytes, item_bytes=ITEM_BYTES_MIN, tokenizer=tokenizer)
     smallest = peak(1)
     if mem_bytes is not None and mem_bytes < smallest and not force_mem:
         need = math.ceil(smallest / 2**20)
-        using = f", --backend {backend}" if extra else ""
         raise FwkitError(
-            f"--mem {format_bytes(mem_bytes)} cannot be met: the smallest job (1 worker, {tokenizer}{using}) needs "
-            f"about {format_bytes(smallest)}; give at least --mem {need}M"
+            f"--mem {format_bytes(mem_bytes)} cannot be met: the smallest job (1 worker, {tokenizer}) needs about "
+            f"{format_bytes(smallest)}; give at least --mem {need}M"
         )
     if not workers:
         return

@@ -117,20 +117,6 @@ def test_bad_values_are_refused_before_anything_is_written(
     assert not out.exists(), "a refused run leaves nothing behind"
 
 
-def test_mem_that_fits_tiktoken_but_not_an_explicit_fast_backend_is_refused(tmp_path: Path, text: Path):
-    from fwkit import backends
-    from fwkit.engine.budget import ITEM_BYTES_MIN, expected_peak_bytes
-
-    tiktoken_job = expected_peak_bytes(1, ITEM_BYTES_MIN)
-    mem = f"{(tiktoken_job + backends.worker_bytes('gigatoken') // 2) >> 20}M"  # between the two smallest jobs
-    out = tmp_path / "out"
-    line = one_line(fwkit("tokenize", text, "--out", out, "-q", "--mem", mem, "--backend", "gigatoken"))
-    assert "cannot be met: the smallest job (1 worker, gpt2, --backend gigatoken)" in line
-    assert not out.exists()
-    done = fwkit("tokenize", text, "--out", out, "-q", "--mem", mem, "--backend", "tiktoken")
-    assert done.returncode == 0, done.stderr
-
-
 def test_llmc_shards_must_fit_their_int32_header(tmp_path: Path, text: Path):
     line = one_line(fwkit("tokenize", text, "--out", tmp_path / "o", "--format", "llmc", "--shard-tokens", "3e9"))
     assert "int32" in line

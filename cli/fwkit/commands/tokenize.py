@@ -216,7 +216,7 @@ def tokenize(
     check_prefix(settings.prefix)
     check_shard_tokens(settings.format, settings.shard_tokens)
     workers_here = settings.workers if engine is not Engine.ray else None
-    check_job_size(workers_here, settings.mem_bytes, force_mem, settings.tokenizer.name, backend.value)
+    check_job_size(workers_here, settings.mem_bytes, force_mem, settings.tokenizer.name)
     from fwkit.host.cpu import usable_cpus
     from fwkit.trainers import shard_warnings
 
