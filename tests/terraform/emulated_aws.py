@@ -164,6 +164,17 @@ def logs(name: str) -> str:
     return done.stdout + done.stderr
 
 
+def running(name: str, command: str) -> bool:
+    """Whether a process of the container has `command` in its command line."""
+    rows = subprocess.run(["docker", "top", name, "-eo", "args"], capture_output=True, text=True).stdout
+    return any(command in line for line in rows.splitlines()[1:])
+
+
+def throttle(name: str, cpus: float) -> None:
+    """Cap the running container at `cpus` CPUs (its cgroup's CFS quota, as `docker run --cpus`)."""
+    subprocess.run(["docker", "update", "--cpus", str(cpus), name], check=True, capture_output=True)
+
+
 def freeze(name: str, command: str) -> list[int]:
     """SIGSTOP the container's processes whose command line holds `command`, and their children
     (the job's workers), by host PID from `docker top`: the job makes no more progress, while the

@@ -20,7 +20,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from emulated_aws import ImdsStandIn, aws, freeze, logs, moto_server, objects, user_data, vm_command
+from emulated_aws import (
+    ImdsStandIn,
+    aws,
+    freeze,
+    logs,
+    moto_server,
+    objects,
+    running,
+    throttle,
+    user_data,
+    vm_command,
+)
 
 import fwkit
 from conftest import needs
@@ -149,6 +160,10 @@ def test_job_end_to_end_interrupted_then_resumed_imds_stand_in_emulated_aws(
         except (OSError, ValueError):
             return False
 
+    # 12 MB take the job ~2 s here, about as long as noticing its first shard and freezing it: once
+    # the job starts (the bootstrap's pip install ran at full speed), the instance gets 0.25 CPU.
+    _wait_for("the job to start", lambda: running(vm1, "fwkit run") or local_shards(), 900, vm1)
+    throttle(vm1, 0.25)
     _wait_for("a local checkpoint with finished shards", local_shards, 900, vm1)
     assert freeze(vm1, "fwkit run"), "the job ended before it could be frozen"
     saved = tmp_path / "saved.json"
