@@ -8,7 +8,7 @@ A store holds objects by name (`plan.json`, `KEY.tokens`, `KEY.json`) and writes
 at all: in a directory by a temp name and a rename; on S3 a PUT is atomic by itself. A directory
 store does not fsync: every segment is checked against its record's length and sha256 whenever it
 is read, so what a power cut tears costs a re-run of its unit, never a wrong token, and an fsync
-per unit (which on ext4 also flushes the shards being written) cost a Ray run ~10% on 1000 MB. It is
+per unit (which on ext4 also flushes the shards being written) cost a Ray run 3.3 s of 24 (1000 MB). It is
 named by a string (`location`) so a task on another node opens the same store. Only names fwkit
 itself writes are ever deleted: a scratch prefix may hold other objects, and they stay.
 """
