@@ -164,10 +164,20 @@ def logs(name: str) -> str:
     return done.stdout + done.stderr
 
 
+def processes(name: str) -> list[tuple[int, int, str]]:
+    """(host PID, parent PID, command line) of each process of the container; none once it stopped.
+    `docker top` needs a PID column: with `-eo args` alone it fails."""
+    done = subprocess.run(["docker", "top", name, "-eo", "pid,ppid,args"], capture_output=True, text=True)
+    if done.returncode != 0:
+        assert "is not running" in done.stderr, f"docker top {name}: {done.stderr}"
+        return []
+    rows = [line.split(None, 2) for line in done.stdout.splitlines()[1:] if line.strip()]
+    return [(int(pid), int(ppid), args) for pid, ppid, args in rows]
+
+
 def running(name: str, command: str) -> bool:
     """Whether a process of the container has `command` in its command line."""
-    rows = subprocess.run(["docker", "top", name, "-eo", "args"], capture_output=True, text=True).stdout
-    return any(command in line for line in rows.splitlines()[1:])
+    return any(command in args for _, _, args in processes(name))
 
 
 def throttle(name: str, cpus: float) -> None:
@@ -177,15 +187,14 @@ def throttle(name: str, cpus: float) -> None:
 
 def freeze(name: str, command: str) -> list[int]:
     """SIGSTOP the container's processes whose command line holds `command`, and their children
-    (the job's workers), by host PID from `docker top`: the job makes no more progress, while the
-    bootstrap's uploader keeps running. The PIDs frozen (empty if the job has ended)."""
+    (the job's workers): the job makes no more progress, while the bootstrap's uploader keeps
+    running. The PIDs frozen (empty if the job has ended)."""
     import signal
 
-    rows = subprocess.run(["docker", "top", name, "-eo", "pid,ppid,args"], capture_output=True, text=True).stdout
-    procs = [line.split(None, 2) for line in rows.splitlines()[1:] if line.strip()]
-    chosen = {int(pid) for pid, _, args in procs if command in args}
+    procs = processes(name)
+    chosen = {pid for pid, _, args in procs if command in args}
     for _ in range(3):  # children, grandchildren
-        chosen |= {int(pid) for pid, ppid, _ in procs if int(ppid) in chosen}
+        chosen |= {pid for pid, ppid, _ in procs if ppid in chosen}
     for pid in sorted(chosen):
         os.kill(pid, signal.SIGSTOP)
     return sorted(chosen)

@@ -40,6 +40,9 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 BUCKET = "fwkit-e2e"
 OPTIONS = ["--format", "npy", "--shard-tokens", "500000"]
+# The interrupted job runs on tiktoken: gigatoken (which the instance installs when the wheelhouse
+# has it, as CI's has) tokenizes its 12 MB in ~0.3 s of CPU, too fast to freeze mid-run.
+SLOW = ("--backend", "tiktoken")
 PLUGIN_DIRS = [os.environ.get("FWKIT_TF_PLUGIN_DIR", ""), "/opt/tf-plugins"]
 WHEEL = f"s3://{BUCKET}/wheels/fwkit-{fwkit.__version__}-py3-none-any.whl"
 
@@ -139,7 +142,7 @@ def test_job_end_to_end_interrupted_then_resumed_imds_stand_in_emulated_aws(
     for stale in ("shard_train_000099.npy", "manifest.json"):  # an earlier run under the same prefix
         aws(env, "s3", "cp", str(tmp_path / "old.json"), f"s3://{BUCKET}/edu/{stale}")
     state = tmp_path / "state"
-    first = _up(env, state, f"s3://{BUCKET}/raw/in.txt", "edu")
+    first = _up(env, state, f"s3://{BUCKET}/raw/in.txt", "edu", tokenize=SLOW)
     script = _script(env, first, tmp_path / "first.sh")
     assert "RESUME=false" in script.read_text() and "SYNC_SECONDS=3" in script.read_text()
 
@@ -160,12 +163,15 @@ def test_job_end_to_end_interrupted_then_resumed_imds_stand_in_emulated_aws(
         except (OSError, ValueError):
             return False
 
-    # 12 MB take the job ~2 s here, about as long as noticing its first shard and freezing it: once
-    # the job starts (the bootstrap's pip install ran at full speed), the instance gets 0.25 CPU.
+    # 12 MB take the job ~1 s here, less than noticing its first shard and freezing it. Once the job
+    # starts (the bootstrap's pip install ran at full speed), the instance gets 0.2 CPU: on tiktoken
+    # (SLOW) the 12 MB then take ~12 s. Unthrottled once frozen, so the uploader saves at full speed.
     _wait_for("the job to start", lambda: running(vm1, "fwkit run") or local_shards(), 900, vm1)
-    throttle(vm1, 0.25)
+    throttle(vm1, 0.2)
+    assert not local_shards(), "the job had finished shards before it was slowed down"
     _wait_for("a local checkpoint with finished shards", local_shards, 900, vm1)
     assert freeze(vm1, "fwkit run"), "the job ended before it could be frozen"
+    throttle(vm1, os.cpu_count() or 1)  # `--cpus 0` would keep the quota
     saved = tmp_path / "saved.json"
 
     def checkpoint_with_shards() -> dict[str, Any] | None:
@@ -188,7 +194,7 @@ def test_job_end_to_end_interrupted_then_resumed_imds_stand_in_emulated_aws(
     assert {s["path"] for s in at_kill["shards"]} <= before.keys()
 
     # `cloud up --resume`: a new instance, its user data continues from the prefix.
-    second = _up(env, state, f"s3://{BUCKET}/raw/in.txt", "edu", "--resume")
+    second = _up(env, state, f"s3://{BUCKET}/raw/in.txt", "edu", "--resume", tokenize=SLOW)
     assert second["instance_id"] != first["instance_id"]
     script = _script(env, second, tmp_path / "second.sh")
     assert "RESUME=true" in script.read_text()
