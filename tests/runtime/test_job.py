@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import time
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +87,7 @@ def _write_manifest(out: Path, tokens: int, complete: bool) -> None:
 def test_oom_kill_is_one_line_with_tokens_peak_and_resume(tmp_path: Path) -> None:
     _write_manifest(tmp_path, 1_200_000_000, complete=False)
     with pytest.raises(FwkitError) as err:
-        conclude(_spec(tmp_path), JobResult(137, Oom.YES, 16 * 1024**3), "docker")
+        conclude(_spec(tmp_path), JobResult(137, Oom.YES, 16 * 1024**3), "docker", 0.0)
     assert err.value.exit_code == EXIT_OOM
     message = err.value.message
     assert "\n" not in message
@@ -103,25 +105,25 @@ def test_an_oom_kill_leaves_the_larger_cap_resume_command_for_verify(tmp_path: P
 
     (tmp_path / "manifest.json").write_text(json.dumps({"complete": False, "tokens": 9, "started_at": "T1"}))
     with pytest.raises(FwkitError) as err:
-        conclude(_spec(tmp_path), JobResult(137, Oom.YES, None), "docker")
+        conclude(_spec(tmp_path), JobResult(137, Oom.YES, None), "docker", 0.0)
     command = read_record(tmp_path, "T1")
     assert command is not None and command.startswith("fwkit run --mem 24G ") and f"`{command}`" in err.value.message
     assert read_record(tmp_path, "T2") is None  # another run in the same dir: not this one's command
     _write_manifest(tmp_path, 9, complete=True)
-    conclude(_spec(tmp_path), JobResult(EXIT_OK, Oom.NO, None), "docker")
+    conclude(_spec(tmp_path), JobResult(EXIT_OK, Oom.NO, None), "docker", 0.0)
     assert not (tmp_path / ".fwkit-run.json").exists()
 
 
 def test_a_worker_killed_without_an_oom_record_is_an_oom_too(tmp_path: Path) -> None:
     """Exit 3 is tokenize's own "a worker was killed by a signal": fwkit run says OOM, once."""
     with pytest.raises(FwkitError) as err:
-        conclude(_spec(tmp_path), JobResult(EXIT_OOM, Oom.NO, None), "none")
+        conclude(_spec(tmp_path), JobResult(EXIT_OOM, Oom.NO, None), "none", 0.0)
     assert err.value.exit_code == EXIT_OOM and "most likely the OOM killer" in err.value.message
 
 
 def test_sigkill_without_an_oom_record_is_called_likely(tmp_path: Path) -> None:
     with pytest.raises(FwkitError) as err:
-        conclude(_spec(tmp_path), JobResult(137, Oom.LIKELY, None), "cgroup")
+        conclude(_spec(tmp_path), JobResult(137, Oom.LIKELY, None), "cgroup", 0.0)
     assert err.value.exit_code == EXIT_OOM
     assert (
         "most likely the OOM killer" in err.value.message
@@ -132,23 +134,39 @@ def test_sigkill_without_an_oom_record_is_called_likely(tmp_path: Path) -> None:
 def test_oom_counter_wins_over_the_exit_code(tmp_path: Path) -> None:
     """The OOM killer may kill a worker; tokenize then exits with its own code, not 137."""
     with pytest.raises(FwkitError) as err:
-        conclude(_spec(tmp_path), JobResult(1, Oom.YES, None), "cgroup")
+        conclude(_spec(tmp_path), JobResult(1, Oom.YES, None), "cgroup", 0.0)
     assert err.value.exit_code == EXIT_OOM
 
 
 def test_stop_bad_input_success_and_other_failures(tmp_path: Path) -> None:
     _write_manifest(tmp_path, 5000, complete=False)
     with pytest.raises(FwkitError) as err:
-        conclude(_spec(tmp_path), JobResult(EXIT_SIGINT, Oom.NO, None), "docker")
+        conclude(_spec(tmp_path), JobResult(EXIT_SIGINT, Oom.NO, None), "docker", 0.0)
     assert err.value.exit_code == EXIT_SIGINT and err.value.message.startswith("stopped after 5,000 tokens; resume")
-    assert conclude(_spec(tmp_path), JobResult(EXIT_BAD_INPUT, Oom.NO, None), "docker") == (EXIT_BAD_INPUT, "")
+    assert conclude(_spec(tmp_path), JobResult(EXIT_BAD_INPUT, Oom.NO, None), "docker", 0.0) == (EXIT_BAD_INPUT, "")
     _write_manifest(tmp_path, 5000, complete=True)
-    code, line = conclude(_spec(tmp_path), JobResult(EXIT_OK, Oom.NO, 300 * 1024**2), "cgroup")
+    code, line = conclude(_spec(tmp_path), JobResult(EXIT_OK, Oom.NO, 300 * 1024**2), "cgroup", 0.0)
     assert code == EXIT_OK
     assert line == f"done (cgroup): 5,000 tokens, 7 documents in {tmp_path}; peak 300.0 MiB of the 16.0 GiB cap"
-    with pytest.raises(FwkitError) as err:
-        conclude(_spec(tmp_path), JobResult(1, Oom.NO, None), "docker")
+    with pytest.raises(FwkitError) as err:  # the complete manifest is an earlier run's
+        conclude(_spec(tmp_path), JobResult(1, Oom.NO, None), "docker", time.time() + 60)
     assert err.value.exit_code == 1 and "failed with exit code 1" in err.value.message
+
+
+def test_a_stop_after_the_job_completed_is_done_not_a_resume(tmp_path: Path) -> None:
+    """Ctrl-C while tokenize exits, after its manifest says complete: every shard is durable, so
+    `fwkit run` says done (exit 0), not "stopped; resume with ...". A complete manifest older than
+    the launch (an earlier run in the same --out) does not count."""
+    launched = time.time()
+    _write_manifest(tmp_path, 5000, complete=True)
+    code, line = conclude(_spec(tmp_path), JobResult(EXIT_SIGINT, Oom.NO, None), "none", launched)
+    assert code == EXIT_OK and line.startswith("done (none): 5,000 tokens, 7 documents")
+    assert line.endswith("(it ended with exit code 130 after finishing)")
+    assert not (tmp_path / ".fwkit-run.json").exists()  # no resume command left for verify
+    os.utime(tmp_path / "manifest.json", (launched - 60, launched - 60))
+    with pytest.raises(FwkitError) as err:
+        conclude(_spec(tmp_path), JobResult(EXIT_SIGINT, Oom.NO, None), "none", launched)
+    assert err.value.exit_code == EXIT_SIGINT and err.value.message.startswith("stopped after 5,000 tokens; resume")
 
 
 def test_auto_never_picks_docker_for_the_ray_engine() -> None:

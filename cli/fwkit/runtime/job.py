@@ -183,8 +183,34 @@ def _peak(result: JobResult) -> str:
     return format_bytes(result.peak_bytes) if result.peak_bytes is not None else "unknown"
 
 
-def conclude(spec: JobSpec, result: JobResult, runtime: str) -> tuple[int, str]:
-    """(exit code, one line) for a finished job; raises `FwkitError` for an OOM kill or a stop."""
+def _completed_since(out: str, launched_at: float) -> bool:
+    """Whether this job (not an earlier run in `out`) wrote a manifest that says complete: then every
+    shard is durable, whatever stopped the process afterwards (a late Ctrl-C, a kill during exit)."""
+    path = Path(out) / "manifest.json"
+    try:
+        return read_manifest(out).get("complete") is True and path.stat().st_mtime >= launched_at
+    except OSError:
+        return False
+
+
+def _done(spec: JobSpec, result: JobResult, runtime: str) -> str:
+    from fwkit.runrecord import clear_record
+
+    clear_record(Path(spec.out))
+    docs = read_manifest(spec.out).get("documents")
+    line = (
+        f"done ({runtime}): {_progress(spec)}, {docs:,} documents in {spec.out}"
+        if isinstance(docs, int)
+        else f"done ({runtime}): {_progress(spec)} in {spec.out}"
+    )
+    return line + f"; peak {_peak(result)} of the {format_bytes(spec.mem_bytes)} cap"
+
+
+def conclude(spec: JobSpec, result: JobResult, runtime: str, launched_at: float) -> tuple[int, str]:
+    """(exit code, one line) for a finished job (launched at `launched_at`, epoch seconds); raises
+    `FwkitError` for an OOM kill or a stop."""
+    if result.exit_code != EXIT_OK and _completed_since(spec.out, launched_at):
+        return EXIT_OK, f"{_done(spec, result, runtime)} (it ended with exit code {result.exit_code} after finishing)"
     cap = format_bytes(spec.mem_bytes)
     resume = f"resume with `{spec.resume_command()}`"
     if result.exit_code == EXIT_OOM and result.oom is Oom.NO:  # a worker died by a signal; no record of why
@@ -203,17 +229,7 @@ def conclude(spec: JobSpec, result: JobResult, runtime: str) -> tuple[int, str]:
     if result.exit_code in (EXIT_SIGINT, EXIT_SIGTERM):
         raise FwkitError(f"stopped after {_progress(spec)}; {resume}", result.exit_code)
     if result.exit_code == EXIT_OK:
-        from fwkit.runrecord import clear_record
-
-        clear_record(Path(spec.out))
-        manifest = read_manifest(spec.out)
-        docs = manifest.get("documents")
-        line = (
-            f"done ({runtime}): {_progress(spec)}, {docs:,} documents in {spec.out}"
-            if isinstance(docs, int)
-            else f"done ({runtime}): {_progress(spec)} in {spec.out}"
-        )
-        line += f"; peak {_peak(result)} of the {cap} cap"
+        line = _done(spec, result, runtime)
         if result.oom is not Oom.NO:
             line += " (a process was OOM-killed on the way, yet the job finished)"
         return EXIT_OK, line

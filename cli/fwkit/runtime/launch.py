@@ -9,6 +9,7 @@ cgroup or systemd scope (the cap only), then running uncapped with a warning.
 from __future__ import annotations
 
 import enum
+import time
 from dataclasses import dataclass, replace
 
 from fwkit.runtime.job import JobResult, JobSpec, Oom, conclude
@@ -82,6 +83,7 @@ def execute(spec: JobSpec, settings: RunSettings, echo: Echo, warn: Echo) -> tup
     """Run the job on the runtime `choose` picked; (exit code, final line), or `FwkitError` (OOM, stop)."""
     runtime = settings.runtime
     assert runtime is not Runtime.auto, "choose() the runtime first"
+    launched_at = time.time()
     result: JobResult
     if runtime is Runtime.docker:
         from fwkit.errors import FwkitError
@@ -112,4 +114,4 @@ def execute(spec: JobSpec, settings: RunSettings, echo: Echo, warn: Echo) -> tup
         warn(f"nothing enforces the {spec.mem_text} cap: the job is sized to it, but may still use more")
         code = run_process(tokenize_command(spec.tokenize_argv()), echo, spec.job_env())
         result = JobResult(code, Oom.NO, None)
-    return conclude(spec, result, runtime.value)
+    return conclude(spec, result, runtime.value, launched_at)
