@@ -10,12 +10,15 @@ from collections import deque
 from pathlib import Path
 
 import pytest
+import typer
 
+from fwkit.cli import app
 from fwkit.cloud import terraform as tf
 from fwkit.cloud.estimate import OVERHEAD_HOURS, TRANSFER_BYTES_PER_SECOND, job_hours
 from fwkit.cloud.job import CloudJob, check_reachable, output_bytes_for
 from fwkit.errors import FwkitError
 from fwkit.estimate import InputEstimate
+from fwkit.runtime.job import split_tokenize_args
 
 GiB = 2**30
 
@@ -114,6 +117,14 @@ def test_output_size_counts_compressed_inputs_as_their_text() -> None:
 
 
 def test_output_size_of_wide_tokenizers_is_four_bytes_a_token() -> None:
-    assert output_bytes_for(7 * GiB, None, ["s3://b-1/a.txt"], ["--tokenizer", "o200k_base"]) == 8 * GiB  # 7 x 4 / 3.5
-    assert output_bytes_for(7 * GiB, None, ["s3://b-1/a.txt"], ["--dtype", "uint32"]) == 8 * GiB
-    assert output_bytes_for(7 * GiB, None, ["s3://b-1/a.txt"], ["--format", "npy"]) == 4 * GiB
+    """From tokenize's own parse of the job's options: `--tokenizer=o200k_base` counts as the
+    two-word form does (a pairwise read of the words took it for GPT-2: half the disk)."""
+    tokenize_cmd = typer.main.get_command(app).get_command(None, "tokenize")  # type: ignore[attr-defined]
+
+    def output(*options: str) -> int:
+        values = split_tokenize_args(tokenize_cmd, ["s3://b-1/a.txt", *options]).values
+        return output_bytes_for(7 * GiB, None, ["s3://b-1/a.txt"], values)
+
+    assert output("--tokenizer", "o200k_base") == output("--tokenizer=o200k_base") == 8 * GiB  # 7 x 4 / 3.5
+    assert output("--dtype", "uint32") == output("--dtype=uint32") == 8 * GiB
+    assert output("--format", "npy") == output() == 4 * GiB

@@ -8,7 +8,6 @@ Hugging Face token is named by its SSM parameter only.
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -19,10 +18,9 @@ from fwkit.errors import FwkitError
 from fwkit.sizes import format_bytes, parse_bytes
 
 GiB = 1024**3
-# Output size from input size when no sample was measured: 2 bytes a token (uint16) at a
+# Output size from input size when no sample was measured: 2 bytes a token (GPT-2's uint16) at a
 # conservative 3.5 bytes of text a token (GPT-2 averages ~4.3 on English prose; code and
 # non-Latin text need fewer bytes a token, so more output): output = input x 2 / 3.5 = 0.57x.
-TOKEN_BYTES = 2
 CONSERVATIVE_BYTES_PER_TOKEN = 3.5
 # Compressed inputs hold more text than their size: web text and JSONL decompress ~3-4x with gzip
 # and ~4-5x with zstd (-3). Taken at the high end, so the disk is never short: a 15 GB `.jsonl.zst`
@@ -99,12 +97,15 @@ def check_reachable(inputs: list[str], out: str | None, streams: bool) -> None:
         )
 
 
-def token_bytes(options: list[str]) -> int:
-    """Bytes a token in the shards: 4 (uint32) for `--dtype uint32` or a tokenizer past 65,536 ids
-    (cl100k_base, o200k_base), else 2 (GPT-2's uint16)."""
-    given = dict(itertools.pairwise(options))
-    wide = given.get("--dtype") == "uint32" or given.get("--tokenizer", "gpt2") != "gpt2"
-    return 4 if wide else TOKEN_BYTES
+def token_bytes(values: dict[str, str | None]) -> int:
+    """Bytes a token in the shards, from tokenize's parsed option values (`TokenizeArgs.values`, so
+    `--tokenizer=X` counts too): 4 for `--dtype uint32`, else the tokenizer's own (`estimate.token_bytes`)."""
+    from fwkit.encoding import DEFAULT_TOKENIZER
+    from fwkit.estimate import token_bytes as tokenizer_bytes
+
+    if values.get("dtype") == "uint32":
+        return 4
+    return tokenizer_bytes(values.get("tokenizer") or DEFAULT_TOKENIZER)
 
 
 def text_ratio(inputs: list[str]) -> float:
@@ -113,14 +114,17 @@ def text_ratio(inputs: list[str]) -> float:
 
 
 def output_bytes_for(
-    input_bytes: int, output_size: str | None, inputs: list[str] | None = None, options: list[str] | None = None
+    input_bytes: int,
+    output_size: str | None,
+    inputs: list[str] | None = None,
+    values: dict[str, str | None] | None = None,
 ) -> int:
     """The shards' expected size: `--output-size` if given, else from the inputs' (decompressed) size."""
     if output_size:
         return parse_bytes(output_size, "--output-size")
     if input_bytes:
         text = input_bytes * text_ratio(inputs or [])
-        return math.ceil(text * token_bytes(options or []) / CONSERVATIVE_BYTES_PER_TOKEN)
+        return math.ceil(text * token_bytes(values or {}) / CONSERVATIVE_BYTES_PER_TOKEN)
     raise FwkitError(
         "give --output-size (about 2 bytes a token: 10B tokens = 20G) or --input-size, "
         "so the instance's disk can be sized"

@@ -141,7 +141,7 @@ def _job_command(apply: bool) -> Any:
             instance_type=instance_type,
             spot=spot,
             input_bytes=input_bytes,
-            output_bytes=output_bytes_for(input_bytes, output_size, inputs, options),
+            output_bytes=output_bytes_for(input_bytes, output_size, inputs, parsed.values),
             max_hours=max_hours,
             region=region,
             hf_token_parameter=hf_token_param,
