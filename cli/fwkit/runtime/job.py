@@ -39,6 +39,9 @@ EXIT_SIGKILL = 137  # 128 + SIGKILL: what the OOM killer (or `kill -9`) leaves b
 STOP_GRACE_S = 30  # after SIGINT/SIGTERM, time for tokenize to checkpoint before SIGKILL
 NETWORK_OPTIONS = ("dataset",)  # tokenize parameters that stream from the Hugging Face hub
 RESTART_OPTIONS = ("resume", "overwrite")  # dropped from the resume command, which adds --resume
+# A file's mtime comes from a coarse clock (a tick behind time.time(); whole seconds on some file
+# systems): a manifest written just after the launch may look older than it.
+MTIME_GRANULARITY_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -188,7 +191,8 @@ def _completed_since(out: str, launched_at: float) -> bool:
     shard is durable, whatever stopped the process afterwards (a late Ctrl-C, a kill during exit)."""
     path = Path(out) / "manifest.json"
     try:
-        return read_manifest(out).get("complete") is True and path.stat().st_mtime >= launched_at
+        written = path.stat().st_mtime + MTIME_GRANULARITY_S
+        return read_manifest(out).get("complete") is True and written >= launched_at
     except OSError:
         return False
 
