@@ -62,3 +62,13 @@ def fineweb_docs(english_text: str, chinese_text: str) -> list[str]:
 def fineweb_repo(tmp_path_factory: pytest.TempPathFactory, fineweb_docs: list[str]) -> Path:
     """A local directory laid out like HuggingFaceFW/fineweb-edu (see fineweb_repo.py); read-only."""
     return make_repo(tmp_path_factory.mktemp("fineweb-edu"), fineweb_docs)
+
+
+@pytest.fixture(scope="session")
+def tokenize_cmd() -> object:
+    """The `fwkit tokenize` click command, whose parameters `split_tokenize_args` reads."""
+    import typer
+
+    from fwkit.cli import app
+
+    return typer.main.get_command(app).get_command(None, "tokenize")  # type: ignore[attr-defined]

@@ -8,11 +8,10 @@ import json
 import math
 from collections import deque
 from pathlib import Path
+from typing import Any
 
 import pytest
-import typer
 
-from fwkit.cli import app
 from fwkit.cloud import terraform as tf
 from fwkit.cloud.estimate import OVERHEAD_HOURS, TRANSFER_BYTES_PER_SECOND, job_hours
 from fwkit.cloud.job import CloudJob, check_reachable, output_bytes_for
@@ -116,10 +115,9 @@ def test_output_size_counts_compressed_inputs_as_their_text() -> None:
     assert output_bytes_for(7 * GiB, "1G", ["s3://b-1/a.zst"]) == GiB  # doctor's measured figure wins
 
 
-def test_output_size_of_wide_tokenizers_is_four_bytes_a_token() -> None:
+def test_output_size_of_wide_tokenizers_is_four_bytes_a_token(tokenize_cmd: Any) -> None:
     """From tokenize's own parse of the job's options: `--tokenizer=o200k_base` counts as the
     two-word form does (a pairwise read of the words took it for GPT-2: half the disk)."""
-    tokenize_cmd = typer.main.get_command(app).get_command(None, "tokenize")  # type: ignore[attr-defined]
 
     def output(*options: str) -> int:
         values = split_tokenize_args(tokenize_cmd, ["s3://b-1/a.txt", *options]).values

@@ -10,17 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
 
-from fwkit.cli import app
 from fwkit.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_OOM, EXIT_SIGINT, FwkitError
 from fwkit.runtime.job import JobResult, JobSpec, Oom, conclude, split_tokenize_args
-
-
-@pytest.fixture(scope="module")
-def tokenize_cmd() -> Any:
-    group = typer.main.get_command(app)
-    return group.get_command(None, "tokenize")  # type: ignore[attr-defined]
 
 
 def test_split_keeps_option_values_apart_from_inputs(tokenize_cmd: Any) -> None:
